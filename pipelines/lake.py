@@ -1,0 +1,77 @@
+"""Parquet zones: staging (parsed, not yet gated), lake (gated, visible to dbt), quarantine.
+
+Partition layout: <zone>/<source_id>/<dataset>/vintage=<vintage>/part-0.parquet. Every write goes to a
+temporary file in the same folder and is renamed into place, so a reader never sees half a file. The
+lake also holds, per dataset, `_schema/part-0.parquet`: an empty file with the dataset's schema, so that
+dbt's glob `<dataset>/*/*.parquet` always matches and has the right column types before any data landed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART = "part-0.parquet"
+PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True)
+
+
+def partition_dir(zone_dir: Path, source_id: str, dataset: str, vintage: str) -> Path:
+    return zone_dir / source_id / dataset / f"vintage={vintage}"
+
+
+def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Write record batches to `path` atomically; returns the row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    os.close(fd)
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS) as writer:
+            for batch in batches:
+                if batch.schema != schema:
+                    batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move folder `src` to `dst`, replacing `dst` (rename-based: readers see the old or the new one)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        old = dst.with_name(f".old-{dst.name}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)
+
+
+def ensure_schema_file(lake_dir: Path, source_id: str, dataset: str, schema: pa.Schema) -> Path:
+    path = lake_dir / source_id / dataset / "_schema" / PART
+    if not path.exists() or pq.read_schema(path) != schema:
+        write_batches(path, schema, [])
+    return path
+
+
+def lake_vintages(lake_dir: Path, source_id: str, dataset: str) -> list[str]:
+    """Vintages of a dataset that are live in the lake, oldest first."""
+    base = lake_dir / source_id / dataset
+    if not base.exists():
+        return []
+    return sorted(p.name.split("=", 1)[1] for p in base.glob("vintage=*") if (p / PART).exists())
+
+
+def row_count(path: Path) -> int:
+    return pq.ParquetFile(path).metadata.num_rows

@@ -1,0 +1,131 @@
+"""The pipeline's steps as plain functions: the CLI, the Airflow tasks and the tests all call these.
+
+ingest_source: fetch -> raw landing -> parse -> staging Parquet -> gate -> lake (or quarantine).
+Each step takes paths and settings and returns paths; nothing half-written is ever visible.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines import lake
+from pipelines.errors import GateFailed, ParseError
+from pipelines.registry import SourceSpec, get_source
+from pipelines.settings import Settings
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class IngestResult:
+    source_id: str
+    vintage: str
+    changed: bool  # False: upstream unchanged, nothing new was parsed or published
+    rows: dict[str, int] = field(default_factory=dict)  # dataset -> rows published to the lake
+    lake_paths: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def stage_vintage(spec: SourceSpec, settings: Settings, vintage: str, raw_dir: Path) -> dict[str, Path]:
+    """Parse one raw vintage into staging Parquet, one partition per dataset. Returns dataset -> file."""
+    staged: dict[str, Path] = {}
+    try:
+        for parsed in spec.parse_vintage(raw_dir, vintage, settings):
+            if parsed.dataset in staged:
+                raise ParseError(f"{parsed.source_file}: a second file for dataset {parsed.dataset} in one vintage")
+            target = lake.partition_dir(settings.staging_dir, spec.source_id, parsed.dataset, vintage) / lake.PART
+            lake.write_batches(target, spec.schemas[parsed.dataset], parsed.batches)
+            staged[parsed.dataset] = target
+    except BaseException:
+        discard_staged(staged)
+        raise
+    if not staged:
+        raise ParseError(f"{spec.source_id} vintage {vintage}: no files to parse in {raw_dir}")
+    return staged
+
+
+def discard_staged(staged: dict[str, Path]) -> None:
+    for path in staged.values():
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def previous_rows(settings: Settings, source_id: str, dataset: str, vintage: str) -> int | None:
+    """Rows of the newest live lake vintage older than `vintage` (for the row-count-collapse check)."""
+    older = [v for v in lake.lake_vintages(settings.lake_dir, source_id, dataset) if v < vintage]
+    if not older:
+        return None
+    return lake.row_count(lake.partition_dir(settings.lake_dir, source_id, dataset, older[-1]) / lake.PART)
+
+
+def gate_vintage(
+    spec: SourceSpec, settings: Settings, vintage: str, staged: dict[str, Path], progress: Progress = _quiet
+) -> None:
+    """Validate every staged batch of one vintage. Any failure quarantines them all and raises GateFailed."""
+    from pipelines import gate
+
+    results = []
+    for dataset, path in staged.items():
+        progress(f"gate {spec.source_id}/{dataset}")
+        prev = previous_rows(settings, spec.source_id, dataset, vintage)
+        results.append(gate.validate_batch(settings, spec.source_id, dataset, vintage, path, previous_rows=prev))
+    gate.build_data_docs(settings)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        where = gate.quarantine_batch(settings, spec.source_id, vintage, staged, results)
+        names = "; ".join(f"{r.dataset}: {', '.join(r.failed)}" for r in failed)
+        raise GateFailed(f"{spec.source_id} vintage {vintage} quarantined in {where}: {names}")
+
+
+def publish_to_lake(spec: SourceSpec, settings: Settings, vintage: str, staged: dict[str, Path]) -> dict[str, Path]:
+    """Move gated staging partitions into the lake (rename: dbt sees all or nothing of each)."""
+    published = {}
+    for dataset, path in staged.items():
+        lake.ensure_schema_file(settings.lake_dir, spec.source_id, dataset, spec.schemas[dataset])
+        target = lake.partition_dir(settings.lake_dir, spec.source_id, dataset, vintage)
+        lake.replace_dir(path.parent, target)
+        published[dataset] = target / lake.PART
+    return published
+
+
+def needs_parse(spec: SourceSpec, settings: Settings, landing) -> bool:
+    """A new vintage, or one that landed earlier but never reached the lake nor quarantine (a crash)."""
+    if landing.changed:
+        return True
+    in_lake = any(landing.vintage in lake.lake_vintages(settings.lake_dir, spec.source_id, d) for d in spec.datasets)
+    quarantined = (settings.quarantine_dir / spec.source_id / landing.vintage).exists()
+    return not in_lake and not quarantined
+
+
+def ingest_source(
+    source: str | SourceSpec,
+    settings: Settings,
+    mirror: Path | None = None,
+    live: bool = False,
+    vintage: str | None = None,
+    progress: Progress = _quiet,
+) -> IngestResult:
+    """fetch -> raw -> parse -> staging -> gate -> lake for one source. Unchanged upstream: a no-op."""
+    from pipelines.fetch import fetch_source
+
+    spec = get_source(source) if isinstance(source, str) else source
+    started = time.perf_counter()
+    progress(f"fetch {spec.source_id}")
+    landing = fetch_source(spec, settings, mirror=mirror, live=live, vintage=vintage)
+    result = IngestResult(spec.source_id, landing.vintage, landing.changed)
+    if needs_parse(spec, settings, landing):
+        progress(f"parse {spec.source_id} vintage {landing.vintage}")
+        staged = stage_vintage(spec, settings, landing.vintage, landing.raw_dir)
+        gate_vintage(spec, settings, landing.vintage, staged, progress)
+        result.lake_paths = publish_to_lake(spec, settings, landing.vintage, staged)
+        result.rows = {d: lake.row_count(p) for d, p in result.lake_paths.items()}
+        result.changed = True
+    result.seconds = time.perf_counter() - started
+    return result
