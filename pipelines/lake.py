@@ -3,7 +3,8 @@
 Partition layout: <zone>/<source_id>/<dataset>/vintage=<vintage>/part-0.parquet. Every write goes to a
 temporary file in the same folder and is renamed into place, so a reader never sees half a file. The
 lake also holds, per dataset, `_schema/part-0.parquet`: an empty file with the dataset's schema, so that
-dbt's glob `<dataset>/*/*.parquet` always matches and has the right column types before any data landed.
+dbt's glob `<dataset>/[!.]*/part-0.parquet` always matches and has the right column types before any data
+landed (the `[!.]` keeps temporary `.tmp-*` files and `.old-*` folders out of reads).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PART = "part-0.parquet"
-PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True)
+PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 
 
 def partition_dir(zone_dir: Path, source_id: str, dataset: str, vintage: str) -> Path:

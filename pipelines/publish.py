@@ -77,7 +77,11 @@ TABLES: tuple[TableSpec, ...] = (
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("platform", "Company whose transparency report the figures come from."),
-    ("country_code", "ISO 3166-1 alpha-2 code of the requesting country; empty for Europol, Interpol, unknown."),
+    (
+        "country_code",
+        ("ISO 3166-1 alpha-2 code of the requesting country; user-assigned XE for Europol, XI for Interpol, "
+        "ZZ for requests attributed to no country."),
+    ),
     ("country_name", "Country or body as the platform names it."),
     ("year", "Calendar year; the sum of the platform's reporting periods ending in that year."),
     ("requests", "Number of government requests to remove content."),
@@ -99,7 +103,8 @@ YEARS_NOTE = (
 )
 CENSORING_NOTE = (
     "Platforms publish small counts as ranges (Google: '<10') and some values as unknown ('?'). Such values "
-    "are not counted in the totals, so a row with has_censored_values = true is a lower bound."
+    "are never counted as numbers: a yearly figure that would include one is left empty, and "
+    "has_censored_values = true marks the row."
 )
 
 

@@ -72,13 +72,13 @@ def load_settings(data_dir: str | Path | None = None, **overrides) -> Settings:
     """Settings from arguments, then TRANSPARENCY_* variables, then defaults."""
     base = Settings(data_dir=PROJECT_DIR / "data")
     resolved = Path(data_dir) if data_dir else _env("DATA_DIR", Path, base.data_dir)
-    values = dict(
-        data_dir=resolved.resolve(),
-        http_timeout_s=_env("HTTP_TIMEOUT_S", float, base.http_timeout_s),
-        http_retries=_env("HTTP_RETRIES", int, base.http_retries),
-        http_backoff_s=_env("HTTP_BACKOFF_S", float, base.http_backoff_s),
-        max_download_bytes=_env("MAX_DOWNLOAD_BYTES", int, base.max_download_bytes),
-        max_member_bytes=_env("MAX_MEMBER_BYTES", int, base.max_member_bytes),
-    )
+    values = {
+        "data_dir": resolved.resolve(),
+        "http_timeout_s": _env("HTTP_TIMEOUT_S", float, base.http_timeout_s),
+        "http_retries": _env("HTTP_RETRIES", int, base.http_retries),
+        "http_backoff_s": _env("HTTP_BACKOFF_S", float, base.http_backoff_s),
+        "max_download_bytes": _env("MAX_DOWNLOAD_BYTES", int, base.max_download_bytes),
+        "max_member_bytes": _env("MAX_MEMBER_BYTES", int, base.max_member_bytes),
+    }
     values.update(overrides)
     return Settings(**values)

@@ -87,12 +87,12 @@ def test_requests_by_country_year_match_the_detailed_files(real):
         for row in rows:
             if row["CLDR Territory Code"]:
                 expected[(row["CLDR Territory Code"], int(period[:4]))] += int(row["Total"])
-    got = dict(
-        ((cc, year), requests) for cc, year, requests in con.execute(
+    got = {
+        (cc, year): requests for cc, year, requests in con.execute(
             "select country_code, year, requests from marts.removal_requests_country_year "
             "where platform = 'Google' and year >= 2011 and length(country_code) = 2"
         ).fetchall()
-    )
+    }
     missing = {k: v for k, v in expected.items() if got.get(k) != v}
     assert not missing, f"{len(missing)} country-years differ, e.g. {list(missing.items())[:5]}"
 

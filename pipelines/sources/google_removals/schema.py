@@ -29,7 +29,11 @@ PLACE = [
 ]
 
 
-def measure(name: str, kind: pa.DataType = pa.int64()) -> list[pa.Field]:
+COUNT = pa.int64()
+PERCENT = pa.float64()
+
+
+def measure(name: str, kind: pa.DataType = COUNT) -> list[pa.Field]:
     return [
         pa.field(name, kind),
         pa.field(f"{name}_raw", pa.string()),
@@ -41,7 +45,7 @@ def _schema(*groups: list[pa.Field]) -> pa.Schema:
     return pa.schema([f for group in groups for f in group] + LINEAGE)
 
 
-def _measures(*names: str, kind: pa.DataType = pa.int64()) -> list[pa.Field]:
+def _measures(*names: str, kind: pa.DataType = COUNT) -> list[pa.Field]:
     return [f for n in names for f in measure(n, kind)]
 
 
@@ -69,7 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         PLACE,
         *[
             measure(f"{g}_requests")
-            + measure(f"{g}_pct_complied", pa.float64())
+            + measure(f"{g}_pct_complied", PERCENT)
             + measure(f"{g}_items_requested")
             for g in HISTORICAL_GROUPS
         ],
@@ -79,7 +83,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         PLACE,
         [pa.field("requester", pa.string(), nullable=False)],
         _measures("requests", "items_requested"),
-        _measures(*PCT_OUTCOMES, kind=pa.float64()),
+        _measures(*PCT_OUTCOMES, kind=PERCENT),
     ),
     # google-government-removal-requests.csv, granular layout (time_period, requestor, product, reason, items_…)
     "requests_granular": _schema(
