@@ -181,14 +181,56 @@ def test_bad_batch_is_quarantined_and_marts_unchanged(fresh_copy, tmp_path, caps
     assert not list((fresh_copy / "staging").rglob("*.parquet"))
 
 
-def test_renamed_column_is_refused_with_one_line(fresh_copy, tmp_path, capsys):
+def _extra_column(name: str, text: str) -> str:
+    if name != DETAILED:
+        return text
+    return _csv_text([row + ["Notes" if i == 0 else ""] for i, row in enumerate(_csv_rows(text))])
+
+
+def _missing_column(name: str, text: str) -> str:
+    if name != DETAILED:
+        return text
+    return _csv_text([row[:-1] for row in _csv_rows(text)])
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [(_rename_column, ["Total Requests", "Total"]), (_extra_column, ["Notes"]), (_missing_column, ["Total"])],
+    ids=["renamed column", "extra column", "missing column"],
+)
+def test_unknown_layout_is_refused_with_one_line(fresh_copy, tmp_path, capsys, edit, named):
     before = marts_snapshot(fresh_copy)
-    mirror = rewrite_zip(_sample("2026-03"), tmp_path / "mirror", _rename_column)
+    mirror = rewrite_zip(_sample("2026-03"), tmp_path / "mirror", edit)
     assert cli(fresh_copy, "run", "--mirror", str(mirror)) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "Total Requests" in err[0] and "Total" in err[0]
+    assert len(err) == 1 and all(name in err[0] for name in named), err
     assert marts_snapshot(fresh_copy) == before
     assert not list((fresh_copy / "staging").rglob("*.parquet"))
+
+
+def test_member_escaping_its_folder_is_refused(fresh_copy, tmp_path, capsys):
+    before = marts_snapshot(fresh_copy)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    with zipfile.ZipFile(_sample("2026-03")) as zin, zipfile.ZipFile(mirror / ZIP_NAME, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        zout.writestr(FOLDER + "../../evil.csv", "x\n1\n")
+    assert cli(fresh_copy, "run", "--mirror", str(mirror)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "evil.csv" in err[0], err
+    assert marts_snapshot(fresh_copy) == before
+    assert not (tmp_path / "evil.csv").exists()
+
+
+def test_member_expanding_past_the_size_cap_is_refused(fresh_copy, tmp_path, capsys, monkeypatch):
+    before = marts_snapshot(fresh_copy)
+    mirror = rewrite_zip(_sample("2026-03"), tmp_path / "mirror", lambda name, text: text + "\n" * 50_000)
+    monkeypatch.setenv("TRANSPARENCY_MAX_MEMBER_BYTES", "40000")
+    assert cli(fresh_copy, "run", "--mirror", str(mirror)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert marts_snapshot(fresh_copy) == before
 
 
 def test_truncated_zip_is_refused_with_one_line(fresh_copy, tmp_path, capsys):
