@@ -5,11 +5,9 @@ A suite is plain code: `build_suite(dataset, previous_rows=None)` in expectation
 standard expectations (exact columns in order, column types, NOT NULL columns, unique key, counts >= 0,
 percentages within 0..100, row count >= 1 and no collapse against the previous vintage).
 
-Column types are named as the gate's execution engine reports them. The gate validates with the pandas
-engine (no DuckDB SQLAlchemy dialect is installed); its type checks run on an empty frame typed with
-`PANDAS_DTYPES` below (masked nullable dtypes, Arrow-backed strings, never `object`), so an Arrow int64
-column is reported as `int64`, a double as `float64`, a bool as `bool` and a string as `str`. Great
-Expectations cannot name a date type in pandas, so Arrow date columns are checked as `datetime64`.
+Column types are named as the gate's execution engine reports them: the gate validates with Great
+Expectations' SQL engine over DuckDB, so an Arrow int64 column is `BIGINT`, a double `DOUBLE`, a bool
+`BOOLEAN`, a string `VARCHAR` and a date32 `DATE`.
 
 Great Expectations is imported inside the functions: importing it costs seconds, and this module is
 imported wherever a suite is built.
@@ -76,39 +74,26 @@ TERRITORY_CODES: frozenset[str] = ISO_3166_1_ALPHA2 | CLDR_EXTRA_TERRITORY_CODES
 # person to look at.
 ROW_COUNT_COLLAPSE_FLOOR = 0.5
 
-# How the gate loads Arrow types into pandas (masked nullable dtypes keep int columns with NULLs as
-# integers; Arrow-backed strings stay compact). Names are pandas dtype strings, resolved by the gate.
-PANDAS_DTYPES: dict[pa.DataType, str] = {
-    pa.int8(): "Int8",
-    pa.int16(): "Int16",
-    pa.int32(): "Int32",
-    pa.int64(): "Int64",
-    pa.float32(): "Float32",
-    pa.float64(): "Float64",
-    pa.bool_(): "boolean",
-    pa.string(): "string[pyarrow]",
-    pa.large_string(): "string[pyarrow]",
-}
-
-# The type name expect_column_values_to_be_of_type checks for each Arrow type, as the pandas engine
-# reports it for the dtypes above (dates and timestamps are loaded as datetime64).
+# The type expect_column_values_to_be_of_type checks for each Arrow type: the gate validates with the SQL
+# engine over DuckDB, so a column's type is DuckDB's name for the Parquet column (as DESCRIBE reports it;
+# the gate reads every timestamp type, with or without a time zone, as TIMESTAMP).
 _TYPE_NAMES: dict[pa.DataType, str] = {
-    pa.int8(): "int8",
-    pa.int16(): "int16",
-    pa.int32(): "int32",
-    pa.int64(): "int64",
-    pa.float32(): "float32",
-    pa.float64(): "float64",
-    pa.bool_(): "bool",
-    pa.string(): "str",
-    pa.large_string(): "str",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.date32(): "DATE",
 }
 
 
 def type_name(arrow_type: pa.DataType) -> str:
-    """The engine's name for a column of this Arrow type (what expect_column_values_to_be_of_type checks)."""
-    if pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type):
-        return "datetime64"
+    """DuckDB's name for a column of this Arrow type (what expect_column_values_to_be_of_type checks)."""
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP"
     try:
         return _TYPE_NAMES[arrow_type]
     except KeyError:
@@ -150,7 +135,9 @@ def key_expectations(schema: pa.Schema, keys: Iterable[str]) -> list[Expectation
     missing = [k for k in keys if k not in schema.names]
     if missing:
         raise ValueError(f"key columns not in schema: {missing}")
-    return [gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys)]
+    # ignore_row_if="never": every row takes part (a row whose key parts are all NULL fails NOT NULL
+    # anyway), which spares the pandas engine a filtered copy of the key columns for each metric.
+    return [gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys, ignore_row_if="never")]
 
 
 def measure_expectations(schema: pa.Schema, percent_columns: Iterable[str]) -> list[Expectation]:
