@@ -1,0 +1,49 @@
+"""Great Expectations suite of ooni_aggregates (see sources/ooni_aggregates/schema.py).
+
+The standard suite of expectations/common.py (exact columns in order and their types, every column NOT
+NULL, (country_code, measurement_day, domain) unique, the five counts >= 0, country_code an ISO 3166-1
+alpha-2 code, at least one row), plus what OONI's counts imply: anomalies, confirmed, failures and ok
+are each a subset of the measurements of the day and domain, so none exceeds `measurements`.
+
+No collapse check against the previous vintage: a vintage here is one re-fetch window (a few days), not
+a full copy of the data, so its size says nothing about the previous one's (previous_rows is ignored).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from expectations.common import ISO_3166_1_ALPHA2, standard_suite
+from pipelines.sources.ooni_aggregates.schema import KEYS, SCHEMAS
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+SOURCE_ID = "ooni_aggregates"
+DATASETS: tuple[str, ...] = tuple(SCHEMAS)
+SUBSET_COUNTS: tuple[str, ...] = ("anomalies", "confirmed", "failures", "ok")
+
+
+def suite_name(dataset: str) -> str:
+    return f"{SOURCE_ID}.{dataset}"
+
+
+def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
+    """The suite of one dataset (previous_rows is accepted for the gate's interface and not used)."""
+    import great_expectations as gx
+
+    if dataset not in SCHEMAS:
+        raise ValueError(f"unknown {SOURCE_ID} dataset {dataset!r} (known: {', '.join(DATASETS)})")
+    base = standard_suite(
+        suite_name(dataset),
+        SCHEMAS[dataset],
+        KEYS[dataset],
+        value_sets={"country_code": ISO_3166_1_ALPHA2},
+    )
+    extra = [
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="measurements", column_B=column, or_equal=True
+        )
+        for column in SUBSET_COUNTS
+    ]
+    return gx.ExpectationSuite(name=base.name, expectations=list(base.expectations) + extra)

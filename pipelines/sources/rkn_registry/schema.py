@@ -1,0 +1,76 @@
+"""Typed staging schema of rkn_registry: one dataset, `registry_snapshot`, one row per published line.
+
+A zapret-info `dump.csv` (or its parts `dump-00.csv`, `dump-01.csv` …) is one snapshot of the whole
+registry, dated by its first line `Updated: <timestamp>`. Every data line becomes one row; nothing is
+dropped, repeats are flagged instead (the gate's summary counts them).
+
+Entry key (what makes two lines "the same registry entry"):
+  entry_key = md5 hex of authority, decision_number, decision_date (ISO), domain, url, joined by U+001F
+  (each field trimmed, a missing domain/url as the empty string).
+The IP addresses are deliberately not part of the key: the registry re-resolves the blocked resources and
+rewrites their addresses from week to week, and it lists some decisions twice in one snapshot with other
+IPs. With the IPs in the key, every address change would look like an entry leaving and a new one
+arriving. Measured on the 74 real snapshots (2012-11 … 2014-04): no key's decision attributes differ
+between lines, 0 exact repeats until 2014-04-04 and then 4 per snapshot; 1–6 keys per snapshot listed again
+with other IPs (see /work/notes/issue3-rkn_registry.md).
+
+Flags:
+- is_duplicate: the line repeats an earlier line of the same snapshot exactly (same key, same ips);
+- is_repeat_key: the entry key already appeared on an earlier line of the snapshot (exact repeats and
+  the same decision listed again with other IPs). `is_repeat_key and not is_duplicate` counts the latter.
+
+Other conventions: every field is trimmed of surrounding whitespace (the publisher leaves trailing blanks
+in URLs); `ips` and `url` keep the publisher's ` | ` joined lists, `ip_count` / `url_count` count their
+elements; an empty domain/url/ips is NULL; `is_wildcard` is true for `*.` domains. Lineage columns close
+the schema: source_id, vintage, source_file (the dump file, or the part file of a split dump),
+source_row_number (1-based index of the data line in that file, the `Updated:` line excluded).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# Naive timestamps holding UTC: the gate names timestamp[us] (DuckDB TIMESTAMP) but no zoned type.
+SNAPSHOT_AT_TYPE = pa.timestamp("us")
+
+LINEAGE = [
+    pa.field("source_id", pa.string(), nullable=False),
+    pa.field("vintage", pa.string(), nullable=False),
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("source_row_number", pa.int64(), nullable=False),
+]
+
+# Attributes of an entry as published (what the history carries along with the key).
+ENTRY_FIELDS = [
+    pa.field("ips", pa.string()),
+    pa.field("ip_count", pa.int64(), nullable=False),
+    pa.field("domain", pa.string()),
+    pa.field("is_wildcard", pa.bool_(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("url_count", pa.int64(), nullable=False),
+    pa.field("authority", pa.string(), nullable=False),
+    pa.field("decision_number", pa.string(), nullable=False),
+    pa.field("decision_date", pa.date32(), nullable=False),
+]
+
+REGISTRY_SNAPSHOT = pa.schema(
+    [
+        pa.field("snapshot_at", SNAPSHOT_AT_TYPE, nullable=False),
+        pa.field("entry_key", pa.string(), nullable=False),
+        *ENTRY_FIELDS,
+        pa.field("is_duplicate", pa.bool_(), nullable=False),
+        pa.field("is_repeat_key", pa.bool_(), nullable=False),
+        *LINEAGE,
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {"registry_snapshot": REGISTRY_SNAPSHOT}
+
+# Unique within one batch: lines are kept as published (repeats included), so the key is the line itself.
+KEYS: dict[str, tuple[str, ...]] = {"registry_snapshot": ("source_file", "source_row_number")}
+
+# Fields hashed into entry_key, in this order.
+ENTRY_KEY_FIELDS: tuple[str, ...] = ("authority", "decision_number", "decision_date", "domain", "url")
+
+# No measure is a percentage; ip_count and url_count are counts (>= 0).
+PERCENT_COLUMNS: frozenset[str] = frozenset()
