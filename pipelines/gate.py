@@ -17,6 +17,9 @@ all (measured on 5 million rows):
   the sample rows); pandas hashes the category codes (about 1.5 s);
 - regular expressions: GX has no regex operator for the DuckDB dialect.
 
+The two parts run at the same time (the pandas part in a thread, see `_validate`): on 5 million rows the
+gate takes about 3 s instead of 4-4.5 s.
+
 All results are assembled into one ExpectationSuiteValidationResult in the order of the suite, stored in the
 Great Expectations validation results store (for Data Docs) and written to
 gate_dir/<source_id>/<vintage>/<dataset>.json, with a `.txt` summary beside it.
@@ -34,7 +37,8 @@ import logging
 import os
 import shutil
 import uuid
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,17 +354,34 @@ def _columns_of(expectation) -> list[str]:
 
 
 def _validate(context, suite, path: Path, schema) -> list:
-    """Every expectation of the suite validated once; results in suite order."""
+    """Every expectation of the suite validated once; results in suite order.
+
+    The two parts run side by side: a thread reads the pandas frame and validates the pandas part while
+    GX runs the DuckDB part. DuckDB, Arrow's Parquet reader and pandas' hash tables work without the GIL,
+    so on two cores the two parts overlap. Both datasources are added before the thread starts and removed
+    after it ended, so the context's datasources never change while a part validates; each part has its
+    own datasource and execution engine.
+    """
     on_pandas = [e for e in suite.expectations if e.expectation_type in PANDAS_EXPECTATIONS]
     on_duckdb = [e for e in suite.expectations if e.expectation_type not in PANDAS_EXPECTATIONS]
+    columns = list(dict.fromkeys(c for e in on_pandas for c in _columns_of(e)))
     results: dict[str, Any] = {}
-    if on_duckdb:
-        with _duckdb_batch(context, path) as batch:
-            results.update(_run(batch, on_duckdb))
-    if on_pandas:
-        columns = list(dict.fromkeys(c for e in on_pandas for c in _columns_of(e)))
-        with _frame_batch(context, path, columns, schema) as batch:
-            results.update(_run(batch, on_pandas))
+    with ExitStack() as stack:
+        sql_batch = stack.enter_context(_duckdb_batch(context, path)) if on_duckdb else None
+        frame_definition = stack.enter_context(_frame_definition(context)) if on_pandas else None
+
+        def pandas_part() -> dict[str, Any]:
+            frame = _read_frame(path, columns, schema)
+            return _run(frame_definition.get_batch(batch_parameters={"dataframe": frame}), on_pandas)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate-pandas") as pool:
+            on_frame = pool.submit(pandas_part) if on_pandas else None
+            try:
+                if sql_batch is not None:
+                    results.update(_run(sql_batch, on_duckdb))
+            finally:
+                if on_frame is not None:
+                    results.update(on_frame.result())
     return [results[_key(e.configuration)] for e in suite.expectations]
 
 
@@ -399,13 +420,8 @@ def _duckdb_batch(context, path: Path):
         context.data_sources.delete(name)
 
 
-@contextmanager
-def _frame_batch(context, path: Path, columns: list[str], schema):
-    """A GX pandas batch of whole columns of the file, strings as categoricals (read as dictionaries).
-
-    The datasource is the batch's own: its engine caches every metric (row-sized arrays included) for
-    as long as it lives.
-    """
+def _read_frame(path: Path, columns: list[str], schema):
+    """Whole columns of the file as a pandas frame, strings as categoricals (read as dictionaries)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -413,18 +429,25 @@ def _frame_batch(context, path: Path, columns: list[str], schema):
     present = [c for c in columns if c in schema.names]  # a missing column fails its expectations
     strings = [c for c in present if schema.field(c).type in (pa.string(), pa.large_string())]
     parquet = pq.ParquetFile(path, read_dictionary=strings)  # pq.read_table would import pyarrow.dataset: 2 s
-    if present:
-        table = parquet.read(columns=present)
-        frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
-        del table
-        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory otherwise
-    else:
-        frame = pd.DataFrame(index=pd.RangeIndex(parquet.metadata.num_rows))
+    if not present:
+        return pd.DataFrame(index=pd.RangeIndex(parquet.metadata.num_rows))
+    table = parquet.read(columns=present)
+    frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory otherwise
+    return frame
+
+
+@contextmanager
+def _frame_definition(context):
+    """A GX pandas datasource of its own, with the batch definition of a whole frame.
+
+    Its engine caches every metric (row-sized arrays included) for as long as the datasource lives.
+    """
     name = f"gate-frame-{uuid.uuid4().hex[:12]}"
     datasource = context.data_sources.add_pandas(name)
     try:
-        definition = datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
-        yield definition.get_batch(batch_parameters={"dataframe": frame})
+        yield datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
     finally:
         context.data_sources.delete(name)
 
