@@ -64,7 +64,7 @@ def cmd_run(args, settings: Settings) -> int:
                 )
                 console.print(f"{spec.source_id} {result.vintage}: {what} ({result.seconds:.2f}s)")
         if args.no_build:
-            pass
+            console.print("--no-build: marts not rebuilt")
         elif changed or not settings.warehouse_path.exists():
             from pipelines import warehouse
 
