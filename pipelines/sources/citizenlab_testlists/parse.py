@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from pipelines.errors import LayoutError, ParseError
+from pipelines.sources import ParsedFile
 from pipelines.sources.citizenlab_testlists.schema import GLOBAL, SCHEMAS
 
 SOURCE_ID = "citizenlab_testlists"
@@ -44,14 +45,6 @@ _CODE_RE = re.compile(r"[A-Z][A-Z0-9_-]*")
 _LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
 _HOST_RE = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 
-
-@dataclass
-class ParsedFile:
-    """One parsed file (same shape as google_removals' ParsedFile, which pipelines/run.py consumes)."""
-
-    dataset: str
-    source_file: str
-    batches: Iterator[pa.RecordBatch]
 
 
 # ---- reading CSV text --------------------------------------------------------------------------

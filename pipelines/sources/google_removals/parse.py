@@ -38,6 +38,7 @@ import pyarrow.csv as pacsv
 
 from pipelines.archive import iter_zip_members
 from pipelines.errors import LayoutError, ParseError
+from pipelines.sources import ParsedFile
 from pipelines.sources.google_removals.schema import SCHEMAS
 
 SOURCE_ID = "google_removals"
@@ -176,14 +177,6 @@ _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _CENSORED_PATTERN = r"^<[0-9]+$"
 _CODE_PATTERN = r"^[A-Z]{2}$"
 
-
-@dataclass
-class ParsedFile:
-    """One parsed member file. `batches` is lazy: consume it before asking for the next file."""
-
-    dataset: str
-    source_file: str
-    batches: Iterator[pa.RecordBatch]
 
 
 # ---- layout detection ----------------------------------------------------------------------------

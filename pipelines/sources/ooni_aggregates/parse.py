@@ -30,7 +30,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,6 +37,7 @@ import pyarrow.compute as pc
 
 from pipelines.errors import LayoutError, ParseError
 from pipelines.landing import MANIFEST
+from pipelines.sources import ParsedFile
 from pipelines.sources.ooni_aggregates.schema import COUNTS, KEYS, SCHEMAS
 
 SOURCE_ID = "ooni_aggregates"
@@ -50,14 +50,6 @@ _DAY_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00:00(?:\.0+)?(?:Z|\+00:00)?
 _RAW_NAME_RE = re.compile(r"aggregation_([A-Z]{2})_(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})\.json")
 _CC_RE = re.compile(r"[A-Z]{2}")
 
-
-@dataclass
-class ParsedFile:
-    """One parsed response (same shape as google_removals' ParsedFile, which pipelines/run.py consumes)."""
-
-    dataset: str
-    source_file: str
-    batches: Iterator[pa.RecordBatch]
 
 
 # ---- requests and raw file names ----------------------------------------------------------------

@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipelines.errors import LayoutError, ParseError
+from pipelines.sources import ParsedFile
 from pipelines.sources.rkn_registry.schema import REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
 
 SOURCE_ID = "rkn_registry"
@@ -70,14 +71,6 @@ _CONTINUATION_CHARS = bytes(b for b in range(0x80, 0xC0) if b != 0x98).decode(EN
 MOJIBAKE_PATTERN = "[РС][" + re.escape(_CONTINUATION_CHARS) + "]"
 _UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
 
-
-@dataclass
-class ParsedFile:
-    """One parsed snapshot (all its parts). `batches` is lazy: consume it before asking for the next file."""
-
-    dataset: str
-    source_file: str
-    batches: Iterator[pa.RecordBatch]
 
 
 @dataclass(frozen=True)
