@@ -22,27 +22,12 @@ def _console():
     return Console(stderr=True, highlight=False)
 
 
-def mirror_vintages(mirror: Path, spec) -> list[tuple[Path, str | None]]:
-    """A mirror is either DIR/<file name> (one retrieval) or DIR/<vintage>/<file name> (dated copies,
-    loaded oldest first with their folder names as vintage ids: a backfill)."""
-    names = [url.rsplit("/", 1)[-1] for url in spec.urls]
-    if any((mirror / n).exists() for n in names):
-        return [(mirror, None)]
-    dated = sorted(p for p in mirror.iterdir() if p.is_dir() and any((p / n).exists() for n in names)) if (
-        mirror.is_dir()
-    ) else []
-    if not dated:
-        raise PipelineError(f"mirror {mirror} holds none of {', '.join(names)} (nor dated folders with them)")
-    return [(p, p.name) for p in dated]
-
-
 def cmd_run(args, settings: Settings) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipelines import run
+    from pipelines.fetch import mirror_vintages
 
-    if bool(args.mirror) == bool(args.live):
-        raise PipelineError("choose one of --mirror DIR or --live")
     specs = [get_source(s) for s in args.sources] if args.sources else list(SOURCES)
     console = _console()
     changed = False

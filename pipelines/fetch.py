@@ -83,6 +83,20 @@ def fetch_source(
         )
 
 
+def mirror_vintages(mirror: Path, spec: SourceSpec) -> list[tuple[Path, str | None]]:
+    """A mirror is either DIR/<file name> (one retrieval) or DIR/<vintage>/<file name> (dated copies,
+    loaded oldest first with their folder names as vintage ids: a backfill)."""
+    names = [file_name(url) for url in spec.urls]
+    if any((mirror / n).exists() for n in names):
+        return [(mirror, None)]
+    dated = sorted(p for p in mirror.iterdir() if p.is_dir() and any((p / n).exists() for n in names)) if (
+        mirror.is_dir()
+    ) else []
+    if not dated:
+        raise PipelineError(f"mirror {mirror} holds none of {', '.join(names)} (nor dated folders with them)")
+    return [(p, p.name) for p in dated]
+
+
 def file_name(url: str) -> str:
     """The file name a URL lands under (and is looked up by in a mirror): the last path segment."""
     name = PurePosixPath(unquote(urlsplit(url).path)).name

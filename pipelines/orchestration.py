@@ -78,7 +78,7 @@ def resolve_mirror(spec, mirror: str | None) -> tuple[Path | None, str | None]:
     """
     if not mirror:
         return None, None
-    from pipelines.cli import mirror_vintages
+    from pipelines.fetch import mirror_vintages
     from pipelines.settings import PROJECT_DIR
 
     path = Path(mirror).expanduser()
