@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from expectations.common import (
     ISO_3166_1_ALPHA2,
-    in_set_expectations,
-    row_count_expectations,
-    schema_expectations,
+    dataset_schema,
     standard_suite,
+    suite_name,
 )
 from pipelines.sources.citizenlab_testlists.schema import GLOBAL, KEYS, SCHEMAS
 
@@ -44,39 +43,19 @@ KNOWN_CATEGORY_CODES: frozenset[str] = _codes(
 
 LIST_CODES: frozenset[str] = ISO_3166_1_ALPHA2 | {GLOBAL}
 
-DATASETS: tuple[str, ...] = tuple(SCHEMAS)
-
-
-def suite_name(dataset: str) -> str:
-    return f"{SOURCE_ID}.{dataset}"
-
 
 def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
     """The suite of one dataset; previous_rows is the row count of the latest vintage already in the lake."""
-    if dataset not in SCHEMAS:
-        raise ValueError(f"unknown {SOURCE_ID} dataset {dataset!r} (known: {', '.join(DATASETS)})")
+    schema = dataset_schema(SOURCE_ID, SCHEMAS, dataset)
     value_sets = {
         "country_code": LIST_CODES,
         "category_code": KNOWN_CATEGORY_CODES,
         "code": KNOWN_CATEGORY_CODES,
     }
-    keys = KEYS[dataset]
-    if len(keys) > 1:
-        return standard_suite(
-            suite_name(dataset), SCHEMAS[dataset], keys, value_sets=value_sets, previous_rows=previous_rows
-        )
-    return _single_key_suite(dataset, keys[0], value_sets, previous_rows)
-
-
-def _single_key_suite(dataset: str, key: str, value_sets: dict, previous_rows: int | None):
-    """standard_suite with a one-column key: ExpectCompoundColumnsToBeUnique needs two columns or more."""
-    import great_expectations as gx
-
-    schema = SCHEMAS[dataset]
-    return gx.ExpectationSuite(
-        name=suite_name(dataset),
-        expectations=schema_expectations(schema)
-        + [gx.expectations.ExpectColumnValuesToBeUnique(column=key)]
-        + in_set_expectations(schema, value_sets)
-        + row_count_expectations(previous_rows),
+    return standard_suite(
+        suite_name(SOURCE_ID, dataset),
+        schema,
+        KEYS[dataset],
+        value_sets=value_sets,
+        previous_rows=previous_rows,
     )

@@ -123,6 +123,17 @@ def schema_expectations(schema: pa.Schema) -> list[Expectation]:
     return expectations
 
 
+def suite_name(source_id: str, dataset: str) -> str:
+    return f"{source_id}.{dataset}"
+
+
+def dataset_schema(source_id: str, schemas: Mapping[str, pa.Schema], dataset: str) -> pa.Schema:
+    """The dataset's schema; an unknown dataset is a ValueError naming the known ones."""
+    if dataset not in schemas:
+        raise ValueError(f"unknown {source_id} dataset {dataset!r} (known: {', '.join(schemas)})")
+    return schemas[dataset]
+
+
 def key_expectations(schema: pa.Schema, keys: Iterable[str]) -> list[Expectation]:
     """The natural key is unique within the batch.
 
@@ -135,6 +146,8 @@ def key_expectations(schema: pa.Schema, keys: Iterable[str]) -> list[Expectation
     missing = [k for k in keys if k not in schema.names]
     if missing:
         raise ValueError(f"key columns not in schema: {missing}")
+    if len(keys) == 1:  # ExpectCompoundColumnsToBeUnique needs two columns or more
+        return [gx.expectations.ExpectColumnValuesToBeUnique(column=keys[0])]
     # ignore_row_if="never": every row takes part (a row whose key parts are all NULL fails NOT NULL
     # anyway), which spares the pandas engine a filtered copy of the key columns for each metric.
     return [gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=keys, ignore_row_if="never")]

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import TERRITORY_CODES, standard_suite
+from expectations.common import (
+    TERRITORY_CODES,
+    dataset_schema,
+    standard_suite,
+    suite_name,
+)
 from pipelines.sources.google_removals.schema import KEYS, PERCENT_COLUMNS, SCHEMAS
 
 if TYPE_CHECKING:
@@ -41,20 +46,13 @@ REQUESTERS: frozenset[str] = frozenset(
     }
 )
 
-DATASETS: tuple[str, ...] = tuple(SCHEMAS)
-
-
-def suite_name(dataset: str) -> str:
-    return f"{SOURCE_ID}.{dataset}"
-
 
 def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
     """The suite of one dataset; previous_rows is the row count of the latest vintage already in the lake."""
-    if dataset not in SCHEMAS:
-        raise ValueError(f"unknown {SOURCE_ID} dataset {dataset!r} (known: {', '.join(DATASETS)})")
+    schema = dataset_schema(SOURCE_ID, SCHEMAS, dataset)
     return standard_suite(
-        suite_name(dataset),
-        SCHEMAS[dataset],
+        suite_name(SOURCE_ID, dataset),
+        schema,
         KEYS[dataset],
         percent_columns=PERCENT_COLUMNS,
         value_sets={"country_code": TERRITORY_CODES, "requester": REQUESTERS},

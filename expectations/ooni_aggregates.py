@@ -13,30 +13,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import ISO_3166_1_ALPHA2, standard_suite
+from expectations.common import (
+    ISO_3166_1_ALPHA2,
+    dataset_schema,
+    standard_suite,
+    suite_name,
+)
 from pipelines.sources.ooni_aggregates.schema import KEYS, SCHEMAS
 
 if TYPE_CHECKING:
     import great_expectations as gx
 
 SOURCE_ID = "ooni_aggregates"
-DATASETS: tuple[str, ...] = tuple(SCHEMAS)
 SUBSET_COUNTS: tuple[str, ...] = ("anomalies", "confirmed", "failures", "ok")
-
-
-def suite_name(dataset: str) -> str:
-    return f"{SOURCE_ID}.{dataset}"
 
 
 def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
     """The suite of one dataset (previous_rows is accepted for the gate's interface and not used)."""
     import great_expectations as gx
 
-    if dataset not in SCHEMAS:
-        raise ValueError(f"unknown {SOURCE_ID} dataset {dataset!r} (known: {', '.join(DATASETS)})")
+    schema = dataset_schema(SOURCE_ID, SCHEMAS, dataset)
     base = standard_suite(
-        suite_name(dataset),
-        SCHEMAS[dataset],
+        suite_name(SOURCE_ID, dataset),
+        schema,
         KEYS[dataset],
         value_sets={"country_code": ISO_3166_1_ALPHA2},
     )

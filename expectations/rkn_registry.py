@@ -16,30 +16,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from expectations.common import standard_suite
+from expectations.common import (
+    dataset_schema,
+    standard_suite,
+    suite_name,
+)
 from pipelines.sources.rkn_registry.schema import KEYS, PERCENT_COLUMNS, SCHEMAS
 
 if TYPE_CHECKING:
     import great_expectations as gx
 
 SOURCE_ID = "rkn_registry"
-DATASETS: tuple[str, ...] = tuple(SCHEMAS)
 ENTRY_KEY_PATTERN = r"^[0-9a-f]{32}$"
-
-
-def suite_name(dataset: str) -> str:
-    return f"{SOURCE_ID}.{dataset}"
 
 
 def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
     """The suite of one dataset; previous_rows is the row count of the latest snapshot already in the lake."""
     import great_expectations as gx
 
-    if dataset not in SCHEMAS:
-        raise ValueError(f"unknown {SOURCE_ID} dataset {dataset!r} (known: {', '.join(DATASETS)})")
+    schema = dataset_schema(SOURCE_ID, SCHEMAS, dataset)
     suite = standard_suite(
-        suite_name(dataset),
-        SCHEMAS[dataset],
+        suite_name(SOURCE_ID, dataset),
+        schema,
         KEYS[dataset],
         percent_columns=PERCENT_COLUMNS,
         previous_rows=previous_rows,
