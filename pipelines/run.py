@@ -88,7 +88,6 @@ def publish_to_lake(spec: SourceSpec, settings: Settings, vintage: str, staged: 
     """Move gated staging partitions into the lake (rename: dbt sees all or nothing of each)."""
     published = {}
     for dataset, path in staged.items():
-        lake.ensure_schema_file(settings.lake_dir, spec.source_id, dataset, spec.schemas[dataset])
         target = lake.partition_dir(settings.lake_dir, spec.source_id, dataset, vintage)
         lake.replace_dir(path.parent, target)
         published[dataset] = target / lake.PART
