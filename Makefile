@@ -19,7 +19,7 @@ $(PY): pyproject.toml uv.lock
 venv: $(PY)
 
 run: $(PY)
-	$(VENV)/bin/transparency run --mirror data/samples/google_removals
+	$(VENV)/bin/transparency run --mirror data/samples
 	$(VENV)/bin/transparency publish --quarter $(QUARTER)
 	$(VENV)/bin/transparency publish --quarter $(QUARTER) --country KZ
 	@echo "marts:  $(CURDIR)/data/warehouse.duckdb (schema marts)"
@@ -30,6 +30,7 @@ test: $(PY)
 
 bench: $(PY)
 	$(PY) bench/bench_google.py
+	$(PY) bench/bench_registry.py
 
 airflow: $(PY)
 	bash scripts/airflow.sh start

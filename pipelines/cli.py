@@ -1,4 +1,4 @@
-"""The `transparency` command: run, status, publish, docs.
+"""The `transparency` command: run, backfill, status, publish, docs.
 
 Errors the pipeline anticipates (PipelineError) print as one line on stderr with exit code 1; a usage
 error exits 2 (argparse). Heavy modules are imported inside the commands so `--help` stays fast.
@@ -22,44 +22,126 @@ def _console():
     return Console(stderr=True, highlight=False)
 
 
-def cmd_run(args, settings: Settings) -> int:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from pipelines import run
+def _mirror_plan(root: Path, spec, settings: Settings) -> list[tuple[Path, str | None]] | None:
+    """Where one source's copies are in a mirror: DIR/<source_id>/ when it exists (a mirror of several
+    sources, like data/samples), else DIR itself; None when the mirror holds nothing of the source."""
     from pipelines.fetch import mirror_vintages
 
+    folder = root / spec.source_id if (root / spec.source_id).is_dir() else root
+    try:
+        return mirror_vintages(folder, spec, settings)
+    except PipelineError:
+        if folder != root:
+            raise
+        return None
+
+
+def _plans(args, settings: Settings) -> list[tuple]:
+    """(spec, [(mirror folder or None, vintage label or None), …]) per source to run.
+
+    With --mirror and no --sources, the sources the mirror holds copies of; naming a source the mirror
+    does not hold is an error."""
     specs = [get_source(s) for s in args.sources] if args.sources else list(SOURCES)
+    if not args.mirror:
+        return [(spec, [(None, None)]) for spec in specs]
+    root = Path(args.mirror)
+    if not root.is_dir():
+        raise PipelineError(f"mirror folder not found: {root}")
+    plans = [(spec, _mirror_plan(root, spec, settings)) for spec in specs]
+    missing = [spec.source_id for spec, plan in plans if plan is None]
+    if args.sources and missing:
+        raise PipelineError(f"mirror {root} holds no copy of {', '.join(missing)}")
+    plans = [(spec, plan) for spec, plan in plans if plan is not None]
+    if not plans:
+        raise PipelineError(
+            f"mirror {root} holds no copy of any source ({', '.join(s.source_id for s in specs)})"
+        )
+    return plans
+
+
+def _outcome(result) -> str:
+    if result.error:
+        return f"{result.source_id} {result.vintage}: quarantined ({result.seconds:.2f}s)"
+    if not result.changed:
+        return (
+            f"{result.source_id} {result.vintage}: unchanged upstream, nothing to do ({result.seconds:.2f}s)"
+        )
+    rows = ", ".join(f"{d}={n}" for d, n in result.rows.items())
+    notes = "".join(f"\n  note: {note}" for note in result.notes)
+    return f"{result.source_id} {result.vintage}: new vintage {rows} ({result.seconds:.2f}s){notes}"
+
+
+def _build_marts(console, settings: Settings, changed: bool, no_build: bool) -> None:
+    if no_build:
+        console.print("--no-build: marts not rebuilt")
+    elif changed or not settings.warehouse_path.exists():
+        from pipelines import warehouse
+
+        console.print("dbt build (marts)")
+        warehouse.build(settings)
+    else:
+        console.print("marts unchanged (no new data)")
+
+
+def _progress(console):
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from pipelines import run
+
     console = _console()
     changed = False
     started = time.perf_counter()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _progress(console) as bar:
         task = bar.add_task("starting", total=None)
-        for spec in specs:
-            plan = mirror_vintages(Path(args.mirror), spec) if args.mirror else [(None, None)]
+        for spec, plan in _plans(args, settings):
             for mirror, vintage in plan:
                 result = run.ingest_source(
-                    spec, settings, mirror=mirror, live=args.live, vintage=args.vintage or vintage,
+                    spec,
+                    settings,
+                    mirror=mirror,
+                    live=args.live,
+                    vintage=args.vintage or vintage,
                     progress=lambda text: bar.update(task, description=text),
                 )
                 changed |= result.changed
-                what = (
-                    "new vintage " + ", ".join(f"{d}={n}" for d, n in result.rows.items())
-                    if result.changed else "unchanged upstream, nothing to do"
-                )
-                console.print(f"{spec.source_id} {result.vintage}: {what} ({result.seconds:.2f}s)")
-        if args.no_build:
-            console.print("--no-build: marts not rebuilt")
-        elif changed or not settings.warehouse_path.exists():
-            from pipelines import warehouse
-
-            bar.update(task, description="dbt build (marts)")
-            warehouse.build(settings)
-        else:
-            console.print("marts unchanged (no new data)")
+                console.print(_outcome(result))
+        _build_marts(console, settings, changed, args.no_build)
     print(f"pipeline time {time.perf_counter() - started:.2f}s")
     print(f"marts: {settings.warehouse_path} (schema marts)")
     return 0
+
+
+def cmd_backfill(args, settings: Settings) -> int:
+    from pipelines import run
+
+    console = _console()
+    started = time.perf_counter()
+    with _progress(console) as bar:
+        task = bar.add_task("starting", total=None)
+        outcome = run.backfill(
+            args.source, settings, Path(args.folder), progress=lambda text: bar.update(task, description=text)
+        )
+        for result in outcome.loaded:
+            console.print(_outcome(result))
+        loaded = sum(1 for result in outcome.loaded if result.changed)
+        _build_marts(console, settings, loaded > 0, args.no_build)
+    print(
+        f"backfill {outcome.source_id}: {len(outcome.loaded)} copies, {loaded} loaded, "
+        f"{len(outcome.quarantined)} quarantined ({time.perf_counter() - started:.2f}s)"
+    )
+    for line in outcome.quarantined:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if outcome.quarantined else 0
 
 
 def cmd_status(args, settings: Settings) -> int:
@@ -74,6 +156,9 @@ def cmd_status(args, settings: Settings) -> int:
         for dataset in spec.datasets:
             live = lake.lake_vintages(settings.lake_dir, spec.source_id, dataset)
             print(f"  lake {dataset}: {', '.join(live) or '-'}")
+        for dataset in spec.derived:
+            current = settings.lake_dir / spec.source_id / dataset / "current" / lake.PART
+            print(f"  derived {dataset}: {f'{lake.row_count(current)} rows' if current.exists() else '-'}")
         for result in gate.last_results(settings, spec.source_id):
             verdict = "passed" if result.get("passed") else "FAILED " + "; ".join(result.get("failed", []))
             print(f"  last gate {result.get('dataset')} {result.get('vintage')}: {verdict}")
@@ -105,12 +190,22 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="fetch, parse, gate and load sources, then build the marts")
-    r.add_argument("--sources", nargs="+", metavar="ID", help=f"default: all ({', '.join(s.source_id for s in SOURCES)})")
-    r.add_argument("--mirror", metavar="DIR", help="read upstream files from DIR/<file name> (or DIR/<vintage>/…)")
+    r.add_argument(
+        "--sources", nargs="+", metavar="ID", help=f"default: all ({', '.join(s.source_id for s in SOURCES)})"
+    )
+    r.add_argument(
+        "--mirror", metavar="DIR", help="read upstream files from DIR/<file name> (or DIR/<vintage>/…)"
+    )
     r.add_argument("--live", action="store_true", help="retrieve from the upstream URLs")
     r.add_argument("--vintage", help="vintage id for a backfilled copy (default: retrieval time)")
     r.add_argument("--no-build", action="store_true", help="load the lake only; skip dbt")
     r.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("backfill", help="replay a folder of historical snapshots, oldest first, then build")
+    b.add_argument("source", metavar="SOURCE", help="a source published as snapshots, e.g. rkn_registry")
+    b.add_argument("folder", metavar="DIR", help="folder of snapshot files (ordered by their own dates)")
+    b.add_argument("--no-build", action="store_true", help="load the lake only; skip dbt")
+    b.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("status", help="sources, vintages, last gate results")
     s.set_defaults(func=cmd_status)

@@ -72,20 +72,22 @@ def fail_fast() -> Iterator[None]:
 def resolve_mirror(spec, mirror: str | None) -> tuple[Path | None, str | None]:
     """(folder holding the upstream file, vintage label or None) for a `mirror` DAG parameter.
 
-    A relative path is taken from the project folder. A dated mirror (DIR/<vintage>/<file>) yields its
-    newest copy under its folder name: one DAG run lands one vintage; loading every dated copy (a backfill)
-    is `transparency run --mirror DIR`.
+    A relative path is taken from the project folder; a mirror of several sources (like data/samples)
+    holds each in DIR/<source_id>/. A dated mirror (DIR/<vintage>/<file>) yields its newest copy under its
+    folder name: one DAG run lands one vintage; loading every dated copy is `transparency run --mirror DIR`.
     """
     if not mirror:
         return None, None
     from pipelines.fetch import mirror_vintages
-    from pipelines.settings import PROJECT_DIR
+    from pipelines.settings import PROJECT_DIR, load_settings
 
     path = Path(mirror).expanduser()
     path = path if path.is_absolute() else PROJECT_DIR / path
+    if (path / spec.source_id).is_dir():
+        path = path / spec.source_id
     if not path.is_dir():
         raise FetchError(f"mirror folder not found: {path}")
-    return mirror_vintages(path, spec)[-1]
+    return mirror_vintages(path, spec, load_settings())[-1]
 
 
 def fetch(source_id: str, mirror: str | None = None, live: bool = False, vintage: str | None = None) -> dict:

@@ -8,6 +8,23 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Request:
+    """One upstream file of a retrieval, as planned by the source (see `SourceSpec.plan`).
+
+    `parts`: `url` and `name` hold `{part:02d}`; parts 00, 01, … are retrieved in order until the first
+    one that is missing (HTTP 404/410, or absent from the mirror); part 00 itself must exist.
+    `fallback`: retrieved instead when this request's file (its part 00) is missing, e.g. a registry that
+    publishes either `dump-00.csv`, `dump-01.csv`, … or a single `dump.csv`.
+    """
+
+    url: str
+    name: str = ""  # file name in the raw vintage; default: the URL's last path segment
+    params: tuple[tuple[str, str], ...] = ()  # query string, for API sources
+    parts: bool = False
+    fallback: Request | None = None
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     source_id: str  # <publisher>_<feed>; names the package, data paths, dbt folder, suite and DAG
     title: str
@@ -15,6 +32,9 @@ class SourceSpec:
     datasets: tuple[str, ...]  # staging datasets the parser can emit (see sources/<id>/schema.py)
     schedule: str  # cron for the ingest DAG
     content_types: tuple[str, ...] = ()  # accepted kinds of body, checked by sniffing (e.g. "zip")
+    # Datasets computed from the lake after each publish (pipelines/sources/<id>/derive.py), e.g. a registry's
+    # history from all its snapshots; stored at lake/<id>/<dataset>/current/part-0.parquet.
+    derived: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:
@@ -26,6 +46,21 @@ class SourceSpec:
     @property
     def parse_vintage(self) -> Callable:
         return self.module("parse").parse_vintage
+
+    def plan(self, settings, mirror=None) -> list[Request]:
+        """The files of one retrieval: `pipelines/sources/<id>/plan.py:plan(spec, settings, mirror)` when the
+        source has one (configured countries, API windows, split files), else one Request per URL."""
+        try:
+            module = self.module("plan")
+        except ModuleNotFoundError as error:
+            if error.name != f"{self.package}.plan":
+                raise
+            return [Request(url) for url in self.urls]
+        return module.plan(self, settings, mirror)
+
+    def derive(self, settings) -> dict:
+        """Recompute the derived datasets from the lake (dataset -> path); {} for sources without any."""
+        return self.module("derive").derive(self, settings) if self.derived else {}
 
     @property
     def schemas(self) -> dict:
@@ -50,6 +85,35 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         schedule="0 6 * * 1",
         content_types=("zip",),
+    ),
+    SourceSpec(
+        source_id="rkn_registry",
+        title="Roskomnadzor registry of blocked resources (zapret-info mirror)",
+        urls=("https://raw.githubusercontent.com/zapret-info/z-i/master/dump.csv",),
+        datasets=("registry_snapshot",),
+        derived=("registry_history",),
+        schedule="0 5 * * *",
+        content_types=("csv",),
+    ),
+    SourceSpec(
+        source_id="citizenlab_testlists",
+        title="Citizen Lab test lists (URLs tested for blocking) and category legend",
+        urls=(
+            "https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/00-LEGEND-new_category_codes.csv",
+            "https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/{country}.csv",
+            "https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/global.csv",
+        ),
+        datasets=("category_codes", "testlist_urls"),
+        schedule="0 4 * * 1",
+        content_types=("csv",),
+    ),
+    SourceSpec(
+        source_id="ooni_aggregates",
+        title="OONI web_connectivity measurements aggregated by day and domain",
+        urls=("https://api.ooni.io/api/v1/aggregation",),
+        datasets=("ooni_domain_days", "ooni_windows"),
+        schedule="30 3 * * *",
+        content_types=("json",),
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -18,6 +19,10 @@ class Settings:
     http_backoff_s: float = 1.0  # first back-off; doubles each retry
     max_download_bytes: int = 512 * 1024**2  # size cap on one retrieved file
     max_member_bytes: int = 2 * 1024**3  # size cap on one uncompressed archive member
+    testlist_countries: tuple[str, ...] = ("KZ",)  # Citizen Lab lists retrieved besides global.csv
+    ooni_countries: tuple[str, ...] = ("KZ",)  # probe_cc values queried from OONI
+    ooni_since: date | None = None  # first day of OONI's first retrieval (None: the last REFETCH_DAYS days)
+    today: date | None = None  # the run's date for windowed APIs (None: the UTC date now); fixed in tests
     extra: dict = field(default_factory=dict)
 
     # ---- zones (see README "Data layout") ----
@@ -59,13 +64,27 @@ class Settings:
     def dbt_dir(self) -> Path:
         return self.project_dir / "dbt_project"
 
+    def run_date(self) -> date:
+        return self.today or datetime.now(UTC).date()
+
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
 def _env(name: str, cast, default):
     value = os.environ.get(f"TRANSPARENCY_{name}")
-    return default if value in (None, "") else cast(value)
+    if value in (None, ""):
+        return default
+    try:
+        return cast(value)
+    except ValueError:
+        from pipelines.errors import PipelineError
+
+        raise PipelineError(f"TRANSPARENCY_{name}={value!r} is not a valid value") from None
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
 
 
 def load_settings(data_dir: str | Path | None = None, **overrides) -> Settings:
@@ -79,6 +98,9 @@ def load_settings(data_dir: str | Path | None = None, **overrides) -> Settings:
         "http_backoff_s": _env("HTTP_BACKOFF_S", float, base.http_backoff_s),
         "max_download_bytes": _env("MAX_DOWNLOAD_BYTES", int, base.max_download_bytes),
         "max_member_bytes": _env("MAX_MEMBER_BYTES", int, base.max_member_bytes),
+        "testlist_countries": _env("TESTLIST_COUNTRIES", _codes, base.testlist_countries),
+        "ooni_countries": _env("OONI_COUNTRIES", _codes, base.ooni_countries),
+        "ooni_since": _env("OONI_SINCE", date.fromisoformat, base.ooni_since),
     }
     values.update(overrides)
     return Settings(**values)
