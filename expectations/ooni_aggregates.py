@@ -5,6 +5,10 @@ NULL, (country_code, measurement_day, domain) unique, the five counts >= 0, coun
 alpha-2 code, at least one row), plus what OONI's counts imply: anomalies, confirmed, failures and ok
 are each a subset of the measurements of the day and domain, so none exceeds `measurements`.
 
+`ooni_windows` (one row per response file): the standard suite (key country_code, window_since,
+window_until; result_rows >= 0; at least one row) plus window_until > window_since (an empty window asks
+nothing and would make dbt drop the days of no vintage).
+
 No collapse check against the previous vintage: a vintage here is one re-fetch window (a few days), not
 a full copy of the data, so its size says nothing about the previous one's (previous_rows is ignored).
 """
@@ -39,10 +43,17 @@ def build_suite(dataset: str, previous_rows: int | None = None) -> gx.Expectatio
         KEYS[dataset],
         value_sets={"country_code": ISO_3166_1_ALPHA2},
     )
-    extra = [
-        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="measurements", column_B=column, or_equal=True
-        )
-        for column in SUBSET_COUNTS
-    ]
+    if dataset == "ooni_windows":
+        extra = [
+            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="window_until", column_B="window_since", or_equal=False
+            )
+        ]
+    else:
+        extra = [
+            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="measurements", column_B=column, or_equal=True
+            )
+            for column in SUBSET_COUNTS
+        ]
     return gx.ExpectationSuite(name=base.name, expectations=list(base.expectations) + extra)

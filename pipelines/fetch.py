@@ -1,12 +1,18 @@
 """Retrieval: copy a source's upstream files into the raw landing zone, from a local mirror or over HTTP.
 
+What to retrieve is the source's plan (`SourceSpec.plan`, a list of `registry.Request`): one URL per file,
+query parameters for APIs, files split into numbered parts (retrieved in order until the first missing
+one), and a fallback retrieved when a request's file is missing. "Missing" is HTTP 404/410 live and an
+absent file in a mirror; a missing part 00 without a fallback is an error.
+
 Live mode is built for flaky public endpoints: bounded retries with exponential back-off on timeouts,
 connection errors, 5xx and 429 (Retry-After honoured, capped), immediate failure on other 4xx, a size cap
 checked against Content-Length up front and while streaming, a Content-Length/bytes-received check, a
-conditional GET from the newest vintage's ETag / Last-Modified (304 -> nothing new), and content sniffing
-(an HTML error page served with status 200 instead of a zip is refused). Bodies are hashed while they
-stream, so an unchanged upstream is recognised without reading anything twice. Every failure is one
-FetchError line naming the URL or path.
+conditional GET from the newest vintage's ETag / Last-Modified of the file of the same name (304 -> nothing
+new; keyed by file name because several requests of an API share one URL), and content sniffing (an HTML
+error page served with status 200 instead of a zip is refused). Bodies are hashed while they stream, so an
+unchanged upstream is recognised without reading anything twice. Every failure is one FetchError line
+naming the URL or path.
 """
 
 from __future__ import annotations
@@ -17,22 +23,24 @@ import logging
 import mimetypes
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 
 from pipelines import landing
 from pipelines.errors import FetchError, PipelineError
 from pipelines.landing import Landing
-from pipelines.registry import SourceSpec
+from pipelines.registry import Request, SourceSpec
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "transparency-pipeline/0.1 (+https://github.com/; open data on content removals)"
 RETRY_AFTER_CAP_S = 60.0  # longest wait a server's Retry-After can impose; settings.extra may lower it
+MAX_PARTS = 1000  # a split file with more parts than this is refused (a server answering 200 to anything)
+MISSING_STATUSES = (404, 410)
 SNIFF_BYTES = 64
 SHOWN_CHARS = 14  # how much of an unexpected body the error message quotes
 _CHUNK = 256 * 1024
@@ -47,6 +55,21 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+class _Missing(Exception):
+    """The requested file does not exist upstream (HTTP 404/410, or absent from the mirror); `where` is
+    what an error message names (the URL, or the mirror path)."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(reason)
+        self.where = where
+
+
+# One planned file, resolved: (url with its query string, file name in the raw vintage).
+Target = tuple[str, str]
+# Retrieves one target into the stage; raises _Missing when allowed to and the file does not exist.
+Getter = Callable[[Target, bool], dict]
+
+
 def fetch_source(
     spec: SourceSpec,
     settings,
@@ -54,75 +77,202 @@ def fetch_source(
     live: bool = False,
     vintage: str | None = None,
 ) -> Landing:
-    """Retrieve every upstream file of `spec` and land them as one vintage (or report it unchanged)."""
+    """Retrieve every file of `spec`'s plan and land them as one vintage (or report it unchanged)."""
     if mirror is None and not live:
         raise PipelineError("choose --mirror DIR or --live")
     if mirror is not None and live:
         raise PipelineError("choose either --mirror DIR or --live, not both")
     if vintage is not None:
         landing.check_vintage_label(vintage)
-    names = [file_name(url) for url in spec.urls]
-    if len(set(names)) != len(names):
-        raise PipelineError(f"{spec.source_id}: two upstream URLs share a file name: {names}")
+    mirror = Path(mirror) if mirror is not None else None
+    if mirror is not None and not mirror.is_dir():
+        raise FetchError(f"mirror folder not found: {mirror}")
+    requests = spec.plan(settings, mirror)
+    if not requests:
+        where = f" in mirror {mirror}" if mirror is not None else ""
+        raise FetchError(f"{spec.source_id}: nothing to retrieve{where} (the plan is empty)")
 
     started_at = landing.utc_now()
     with landing.staging(settings, spec.source_id) as stage:
         if mirror is not None:
-            files = [_copy_from_mirror(url, Path(mirror), stage, spec, settings) for url in spec.urls]
+            files = _retrieve_plan(requests, _mirror_getter(mirror, stage, spec, settings))
         else:
-            files = _download_all(spec, settings, stage, conditional=vintage is None)
+            files = _download_all(requests, spec, settings, stage, conditional=vintage is None)
+        _check_unique_names(spec, files)
         return landing.commit(
             settings,
             spec.source_id,
             stage,
             files,
             mode="mirror" if mirror is not None else "live",
-            mirror=Path(mirror) if mirror is not None else None,
+            mirror=mirror,
             started_at=started_at,
             vintage=vintage,
         )
 
 
-def mirror_vintages(mirror: Path, spec: SourceSpec) -> list[tuple[Path, str | None]]:
+def land_files(spec: SourceSpec, settings, files: Mapping[str, Path], vintage: str) -> Landing:
+    """Land local files as a new raw vintage under the given raw names (raw name -> path).
+
+    For backfills of copies that did not come from a mirror folder laid out like the plan (e.g. registry
+    snapshots renamed by date): each file is hashed and sniffed like a mirror copy; the manifest's `url`
+    is the file's `file://` URI and its mode is "mirror".
+    """
+    landing.check_vintage_label(vintage)
+    if not files:
+        raise PipelineError(f"{spec.source_id}: no files to land for vintage {vintage}")
+    for name in files:
+        _check_raw_name(name, f"{spec.source_id}: raw name {name!r}")
+    paths = [Path(p).resolve() for p in files.values()]
+    started_at = landing.utc_now()
+    with landing.staging(settings, spec.source_id) as stage:
+        records = [
+            _copy_file(path, path.as_uri(), name, stage, spec, settings)
+            for name, path in zip(files, paths, strict=True)
+        ]
+        return landing.commit(
+            settings,
+            spec.source_id,
+            stage,
+            records,
+            mode="mirror",
+            mirror=Path(os.path.commonpath([p.parent for p in paths])),
+            started_at=started_at,
+            vintage=vintage,
+        )
+
+
+def mirror_vintages(mirror: Path, spec: SourceSpec, settings) -> list[tuple[Path, str | None]]:
     """A mirror is either DIR/<file name> (one retrieval) or DIR/<vintage>/<file name> (dated copies,
-    loaded oldest first with their folder names as vintage ids: a backfill)."""
-    names = [file_name(url) for url in spec.urls]
-    if any((mirror / n).exists() for n in names):
+    loaded oldest first with their folder names as vintage ids: a backfill).
+
+    A folder qualifies when the plan evaluated for it finds at least one of its files there (for a split
+    file: its part 00; or its fallback), so configured countries and API windows decide, not the URL list.
+    """
+    mirror = Path(mirror)
+    if _holds_planned_file(mirror, spec, settings):
         return [(mirror, None)]
-    dated = sorted(p for p in mirror.iterdir() if p.is_dir() and any((p / n).exists() for n in names)) if (
-        mirror.is_dir()
-    ) else []
+    dated = []
+    if mirror.is_dir():
+        folders = (p for p in mirror.iterdir() if p.is_dir() and not p.name.startswith("."))
+        dated = sorted((p for p in folders if _holds_planned_file(p, spec, settings)), key=lambda p: p.name)
     if not dated:
-        raise PipelineError(f"mirror {mirror} holds none of {', '.join(names)} (nor dated folders with them)")
+        raise PipelineError(
+            f"mirror {mirror} holds no file of the {spec.source_id} plan "
+            f"({', '.join(_planned_names(mirror, spec, settings)) or 'none planned'}), nor dated folders with one"
+        )
     return [(p, p.name) for p in dated]
 
 
 def file_name(url: str) -> str:
     """The file name a URL lands under (and is looked up by in a mirror): the last path segment."""
     name = PurePosixPath(unquote(urlsplit(url).path)).name
-    if name in ("", ".", "..", landing.MANIFEST) or name.startswith(".") or "\\" in name:
-        raise PipelineError(f"{url}: cannot derive a safe file name from this URL")
+    _check_raw_name(name, f"{url}: cannot derive a safe file name from this URL")
     return name
+
+
+def _check_raw_name(name: str, message: str) -> None:
+    if name in ("", ".", "..", landing.MANIFEST) or name.startswith(".") or "/" in name or "\\" in name:
+        raise PipelineError(message)
+
+
+# ---------------------------------------------------------------- plan
+
+
+def target(request: Request, part: int | None = None) -> Target:
+    """(url with query, raw file name) of a request, or of one part of a split request."""
+    url, name = request.url, request.name
+    if part is not None:
+        url, name = url.format(part=part), name.format(part=part)
+    name = name or file_name(url)
+    _check_raw_name(name, f"{url}: unsafe raw file name {name!r} in the plan")
+    if request.params:
+        url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(request.params)}"
+    return url, name
+
+
+def _first_names(request: Request) -> list[str]:
+    """Names whose presence shows that a folder holds this request's file: its (first part's) name,
+    then its fallback's."""
+    names = [target(request, 0 if request.parts else None)[1]]
+    return names + (_first_names(request.fallback) if request.fallback else [])
+
+
+def _planned_names(folder: Path, spec: SourceSpec, settings) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return [name for request in spec.plan(settings, folder) for name in _first_names(request)]
+
+
+def _holds_planned_file(folder: Path, spec: SourceSpec, settings) -> bool:
+    return any((folder / name).is_file() for name in _planned_names(folder, spec, settings))
+
+
+def _retrieve_plan(requests: list[Request], get: Getter) -> list[dict]:
+    files: list[dict] = []
+    for request in requests:
+        files.extend(_retrieve(request, get))
+    return files
+
+
+def _retrieve(request: Request, get: Getter) -> list[dict]:
+    """The files of one request: its parts in order until the first missing one, or its single file;
+    the fallback's when the (first) file is missing."""
+    first = target(request, 0 if request.parts else None)
+    missing_ok = request.parts or request.fallback is not None
+    try:
+        files = [get(first, missing_ok)]
+    except _Missing as missing:
+        if request.fallback is not None:
+            log.info("%s: missing (%s); retrieving the fallback", first[0], missing)
+            return _retrieve(request.fallback, get)
+        raise FetchError(f"{missing.where}: {missing} (part 00 of a split file must exist)") from None
+    if not request.parts:
+        return files
+    for part in range(1, MAX_PARTS):
+        try:
+            files.append(get(target(request, part), True))
+        except _Missing:
+            return files
+    raise FetchError(f"{request.url}: more than {MAX_PARTS} parts (is every part answered with 200?)")
+
+
+def _check_unique_names(spec: SourceSpec, files: list[dict]) -> None:
+    names = [f["name"] for f in files]
+    if len(set(names)) != len(names):
+        raise PipelineError(f"{spec.source_id}: two planned files share a file name: {names}")
 
 
 # ---------------------------------------------------------------- mirror
 
 
-def _copy_from_mirror(url: str, mirror: Path, stage: Path, spec: SourceSpec, settings) -> dict:
-    """Copy `mirror/<file name of url>` into the stage, hashing and sniffing like a download."""
-    source = mirror / file_name(url)
-    if not mirror.is_dir():
-        raise FetchError(f"mirror folder not found: {mirror}")
-    if not source.is_file():
-        raise FetchError(f"{source}: not found in mirror (expected the file of {url})")
+def _mirror_getter(mirror: Path, stage: Path, spec: SourceSpec, settings) -> Getter:
+    def get(planned: Target, missing_ok: bool) -> dict:
+        url, name = planned
+        source = mirror / name
+        if not source.is_file():
+            if missing_ok:
+                raise _Missing(str(source), "not found in mirror")
+            raise FetchError(f"{source}: not found in mirror (expected the file of {url})")
+        if (stage / name).exists():
+            raise PipelineError(f"{spec.source_id}: two planned files share the file name {name}")
+        return _copy_file(source, url, name, stage, spec, settings)
+
+    return get
+
+
+def _copy_file(source: Path, url: str, name: str, stage: Path, spec: SourceSpec, settings) -> dict:
+    """Copy a local file into the stage as `name`, hashing and sniffing like a download."""
     retrieved_at = landing.utc_now()
     content_type = mimetypes.guess_type(source.name)[0]
     try:
         with open(source, "rb") as handle:
-            stored = _store(_chunks(handle), stage / source.name, url, spec, settings, content_type, None)
+            stored = _store(_chunks(handle), stage / name, url, spec, settings, content_type, None)
+    except FileNotFoundError:
+        raise FetchError(f"{source}: file not found") from None
     except OSError as exc:
         raise FetchError(f"{source}: cannot copy into the raw zone: {_one_line(exc)}") from None
-    return _record(url, source.name, retrieved_at, stored, None, None, None, content_type)
+    return _record(url, name, retrieved_at, stored, None, None, None, content_type)
 
 
 def _chunks(handle) -> Iterable[bytes]:
@@ -133,21 +283,29 @@ def _chunks(handle) -> Iterable[bytes]:
 # ---------------------------------------------------------------- live
 
 
-def _download_all(spec: SourceSpec, settings, stage: Path, conditional: bool) -> list[dict]:
+def _download_all(
+    requests: list[Request], spec: SourceSpec, settings, stage: Path, conditional: bool
+) -> list[dict]:
     previous = _previous_files(settings, spec.source_id) if conditional else {}
     timeout = httpx.Timeout(settings.http_timeout_s)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
-        return [_download(client, url, stage, spec, settings, previous.get(url)) for url in spec.urls]
+
+        def get(planned: Target, missing_ok: bool) -> dict:
+            if (stage / planned[1]).exists():
+                raise PipelineError(f"{spec.source_id}: two planned files share the file name {planned[1]}")
+            return _download(client, planned, stage, spec, settings, previous.get(planned[1]), missing_ok)
+
+        return _retrieve_plan(requests, get)
 
 
 def _previous_files(settings, source_id: str) -> dict[str, dict]:
-    """url -> file record of the newest vintage, for conditional GETs."""
+    """file name -> file record of the newest vintage, for conditional GETs."""
     newest = landing.latest_vintage(settings, source_id)
     if newest is None:
         return {}
     manifest = landing.read_manifest(landing.vintage_dir(settings, source_id, newest))
-    return {f["url"]: f for f in manifest.get("files", [])}
+    return {f["name"]: f for f in manifest.get("files", [])}
 
 
 def _conditional_headers(previous: dict | None) -> dict[str, str]:
@@ -161,13 +319,16 @@ def _conditional_headers(previous: dict | None) -> dict[str, str]:
     return headers
 
 
-def _download(client: httpx.Client, url: str, stage: Path, spec: SourceSpec, settings, previous) -> dict:
-    """GET one URL with retries; returns its manifest record (file streamed into the stage)."""
+def _download(
+    client: httpx.Client, planned: Target, stage: Path, spec: SourceSpec, settings, previous, missing_ok: bool
+) -> dict:
+    """GET one file with retries; returns its manifest record (file streamed into the stage)."""
+    url = planned[0]
     attempts = 1 + max(0, settings.http_retries)
     headers = _conditional_headers(previous)
     for attempt in range(attempts):
         try:
-            return _attempt(client, url, stage, spec, settings, headers)
+            return _attempt(client, planned, stage, spec, settings, headers, missing_ok)
         except _Retryable as failure:
             if attempt + 1 == attempts:
                 raise FetchError(f"{url}: {failure} (gave up after {attempts} attempts)") from None
@@ -185,12 +346,14 @@ def _delay(settings, attempt: int, retry_after: float | None) -> float:
     return max(backoff, min(retry_after, cap))
 
 
-def _attempt(client: httpx.Client, url: str, stage: Path, spec: SourceSpec, settings, headers) -> dict:
+def _attempt(
+    client: httpx.Client, planned: Target, stage: Path, spec: SourceSpec, settings, headers, missing_ok: bool
+) -> dict:
+    url, name = planned
     retrieved_at = landing.utc_now()
-    name = file_name(url)
     try:
         with client.stream("GET", url, headers=headers) as response:
-            _check_status(url, response, bool(headers))
+            _check_status(url, response, bool(headers), missing_ok)
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
             content_type = response.headers.get("Content-Type")
@@ -226,10 +389,12 @@ def _attempt(client: httpx.Client, url: str, stage: Path, spec: SourceSpec, sett
         raise FetchError(f"{url}: cannot write to the raw zone: {_one_line(exc)}") from None
 
 
-def _check_status(url: str, response: httpx.Response, conditional: bool) -> None:
+def _check_status(url: str, response: httpx.Response, conditional: bool, missing_ok: bool = False) -> None:
     status = response.status_code
     if status == 304 and conditional:
         return
+    if status in MISSING_STATUSES and missing_ok:
+        raise _Missing(url, f"HTTP {status} {response.reason_phrase}".strip())
     if status == 429 or status >= 500:
         raise _Retryable(f"HTTP {status} {response.reason_phrase}".strip(), _retry_after(response))
     if status != 200:

@@ -12,7 +12,7 @@ module into one batch; what matters is that nothing is lost or guessed:
 - a URL must be absolute http(s) with a host name; `domain` is that host (see schema.py).
 
 Pure functions: bytes in, batches out. `parse_vintage` reads a raw folder holding the legend and the
-lists (`<cc>.csv`, `global.csv`); other legend files (e.g. `00-LEGEND-country_codes.csv`) and non-CSV
+lists (`<cc>.csv`, `global.csv`) and yields one ParsedFile per dataset; other legend files (e.g. `00-LEGEND-country_codes.csv`) and non-CSV
 files (manifest.json) are ignored.
 """
 
@@ -44,7 +44,6 @@ _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CODE_RE = re.compile(r"[A-Z][A-Z0-9_-]*")
 _LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
 _HOST_RE = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-
 
 
 # ---- reading CSV text --------------------------------------------------------------------------
@@ -232,15 +231,22 @@ def parse_list(data: bytes, source_file: str, vintage: str, legend: Legend) -> P
 
 
 def parse_vintage(raw_dir: Path, vintage: str, settings=None) -> Iterator[ParsedFile]:
-    """The legend first (as `category_codes`), then each list in file-name order (as `testlist_urls`)."""
+    """`category_codes` (the legend), then `testlist_urls`: ONE ParsedFile whose batches hold every list
+    of the folder in file-name order (a vintage is one lake partition per dataset).
+
+    Every file is parsed before the first is yielded (they are small), so a bad list fails the vintage
+    before anything is staged.
+    """
     raw_dir = Path(raw_dir)
     legend_path = raw_dir / LEGEND_FILE
     if not legend_path.is_file():
         raise LayoutError(f"{raw_dir}: category legend {LEGEND_FILE} missing")
     parsed, legend = parse_legend(legend_path.read_bytes(), LEGEND_FILE, vintage)
-    yield parsed
-    lists = sorted(p for p in raw_dir.glob("*.csv") if not p.name.startswith("00-LEGEND-"))
-    if not lists:
+    paths = sorted(p for p in raw_dir.glob("*.csv") if not p.name.startswith("00-LEGEND-"))
+    if not paths:
         raise LayoutError(f"{raw_dir}: no test list (<cc>.csv or global.csv)")
-    for path in lists:
-        yield parse_list(path.read_bytes(), path.name, vintage, legend)
+    batches = [
+        batch for path in paths for batch in parse_list(path.read_bytes(), path.name, vintage, legend).batches
+    ]
+    yield parsed
+    yield ParsedFile("testlist_urls", ", ".join(p.name for p in paths), iter(batches))

@@ -15,13 +15,12 @@ naming the file and the element.
 `measurement_start_day` is `YYYY-MM-DD`; a midnight timestamp (`2026-06-28T00:00:00Z`, what a
 start-of-day grouping may serialise to) is accepted as that day, any other time is an error.
 
-Incremental loading (pure helpers, used by the fetcher and the lake step the lead integrates):
-- `refetch_window(last_loaded_day, today, days=3)` gives the (since, until) to request: the last `days`
-  days already loaded are fetched again because late uploads still change them, plus every day after
-  them up to today; `until` is exclusive, as the API's.
-- `merge_days(existing, new, window)` replaces, per country, every existing row whose day falls in the
-  window by the new rows: a day is never duplicated, and a domain that vanished from a re-fetched day
-  vanishes from the result too.
+Incremental loading: `refetch_window(last_loaded_day, today, days=3)` gives the (since, until) to request
+(plan.py): the last `days` days already loaded are fetched again because late uploads still change them,
+plus every day after them up to today; `until` is exclusive, as the API's. Each vintage stays its own lake
+partition; with dataset `ooni_windows` (one row per response: country, window, rows) dbt keeps, for each
+country and day, the rows of the newest vintage whose window covers the day, so a day is never duplicated
+and a domain that vanished from a re-fetched day vanishes from the marts too.
 """
 
 from __future__ import annotations
@@ -33,15 +32,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipelines.errors import LayoutError, ParseError
 from pipelines.landing import MANIFEST
 from pipelines.sources import ParsedFile
-from pipelines.sources.ooni_aggregates.schema import COUNTS, KEYS, SCHEMAS
+from pipelines.sources.ooni_aggregates.schema import COUNTS, SCHEMAS
 
 SOURCE_ID = "ooni_aggregates"
 DATASET = "ooni_domain_days"
+WINDOWS = "ooni_windows"
 API_URL = "https://api.ooni.io/api/v1/aggregation"
 TEST_NAME = "web_connectivity"
 REFETCH_DAYS = 3
@@ -49,7 +48,6 @@ REFETCH_DAYS = 3
 _DAY_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00:00(?:\.0+)?(?:Z|\+00:00)?)?")
 _RAW_NAME_RE = re.compile(r"aggregation_([A-Z]{2})_(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})\.json")
 _CC_RE = re.compile(r"[A-Z]{2}")
-
 
 
 # ---- requests and raw file names ----------------------------------------------------------------
@@ -113,34 +111,6 @@ def refetch_window(
     if since >= until:
         raise ValueError(f"empty window: since {since} is not before until {until}")
     return since, until
-
-
-def merge_days(existing: pa.Table, new: pa.Table, window: tuple[dt.date, dt.date]) -> pa.Table:
-    """Existing rows with the window's days replaced by `new`, per country; sorted by the key.
-
-    Only the countries present in `new` are replaced (a KZ response never touches RU rows). Every new row
-    must lie in the window and the new keys must be unique: a ValueError says otherwise, since merging
-    such a batch would duplicate or lose days.
-    """
-    schema = SCHEMAS[DATASET]
-    since, until = window
-    new = new.select(schema.names).cast(schema)
-    existing = existing.select(schema.names).cast(schema)
-    days = new.column("measurement_day")
-    if new.num_rows and (pc.min(days).as_py() < since or pc.max(days).as_py() >= until):
-        raise ValueError(f"new rows outside the window {since} .. {until} (exclusive)")
-    keys = list(KEYS[DATASET])
-    if new.group_by(keys).aggregate([]).num_rows != new.num_rows:
-        raise ValueError("new rows repeat a (country_code, measurement_day, domain) key")
-    countries = pa.array(sorted(set(new.column("country_code").to_pylist())), pa.string())
-    in_window = pc.and_(
-        pc.greater_equal(existing.column("measurement_day"), pa.scalar(since, pa.date32())),
-        pc.less(existing.column("measurement_day"), pa.scalar(until, pa.date32())),
-    )
-    replaced = pc.and_(in_window, pc.is_in(existing.column("country_code"), value_set=countries))
-    kept = existing.filter(pc.invert(replaced))
-    merged = pa.concat_tables([kept, new])
-    return merged.sort_by([(k, "ascending") for k in keys])
 
 
 # ---- response parsing -------------------------------------------------------------------------
@@ -251,13 +221,45 @@ def _batch(columns: dict[str, list], country_code: str, source_file: str, vintag
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def window_batch(
+    country_code: str, window: tuple[dt.date, dt.date], result_rows: int, source_file: str, vintage: str
+) -> pa.RecordBatch:
+    """The `ooni_windows` row of one response file."""
+    values = {
+        "country_code": [country_code],
+        "window_since": [window[0]],
+        "window_until": [window[1]],
+        "result_rows": [result_rows],
+        "source_id": [SOURCE_ID],
+        "vintage": [vintage],
+        "source_file": [source_file],
+        "source_row_number": [1],
+    }
+    schema = SCHEMAS[WINDOWS]
+    return pa.RecordBatch.from_arrays([pa.array(values[f.name], f.type) for f in schema], schema=schema)
+
+
 def parse_vintage(raw_dir: Path, vintage: str, settings=None) -> Iterator[ParsedFile]:
-    """One ParsedFile per response file `aggregation_<CC>_<since>_<until>.json`, in name order."""
+    """`ooni_domain_days` then `ooni_windows`, ONE ParsedFile each whose batches cover every response file
+    `aggregation_<CC>_<since>_<until>.json` of the vintage (in name order; window from the name).
+
+    One file per dataset because a vintage is one lake partition per dataset. Every response is parsed
+    before the first is yielded (responses are small: a window of days x domains), so a bad file fails
+    the vintage before anything is staged and the window rows can count each response's rows.
+    """
     raw_dir = Path(raw_dir)
-    paths = sorted(raw_dir.glob("*.json"))
-    paths = [p for p in paths if p.name != MANIFEST]
+    paths = sorted(p for p in raw_dir.glob("*.json") if p.name != MANIFEST)
     if not paths:
         raise LayoutError(f"{raw_dir}: no aggregation response (aggregation_<CC>_<since>_<until>.json)")
+    days: list[pa.RecordBatch] = []
+    windows: list[pa.RecordBatch] = []
     for path in paths:
         country_code, since, until = parse_raw_name(path.name)
-        yield parse_response(path.read_bytes(), path.name, vintage, country_code, (since, until))
+        parsed = parse_response(path.read_bytes(), path.name, vintage, country_code, (since, until))
+        batches = list(parsed.batches)
+        days.extend(batches)
+        rows = sum(batch.num_rows for batch in batches)
+        windows.append(window_batch(country_code, (since, until), rows, path.name, vintage))
+    source_file = paths[0].name if len(paths) == 1 else f"{paths[0].name} and {len(paths) - 1} more"
+    yield ParsedFile(DATASET, source_file, iter(days))
+    yield ParsedFile(WINDOWS, source_file, iter(windows))

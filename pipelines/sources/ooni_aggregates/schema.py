@@ -1,4 +1,11 @@
-"""Typed staging schema of ooni_aggregates: one row per country, measurement day and domain.
+"""Typed staging schemas of ooni_aggregates.
+
+- `ooni_domain_days`: one row per country, measurement day and domain (one element of a response).
+- `ooni_windows`: one row per response file: the country and window asked (`window_until` EXCLUSIVE, as
+  OONI's `until`) and how many result rows came back. dbt picks, for each (country_code, day), the newest
+  vintage whose window covers the day and keeps that vintage's rows for the day, so a re-fetched day
+  replaces the older copy completely (a domain absent from the re-fetch disappears, even a day that came
+  back empty) and no day is duplicated. `source_row_number` is 1.
 
 Conventions (shared with google_removals/schema.py):
 - `country_code` is the `probe_cc` the response was requested for (the response itself does not repeat
@@ -41,8 +48,18 @@ SCHEMAS: dict[str, pa.Schema] = {
         + [pa.field(column, pa.int64(), nullable=False) for column in COUNTS.values()]
         + LINEAGE
     ),
+    "ooni_windows": pa.schema(
+        [
+            pa.field("country_code", pa.string(), nullable=False),
+            pa.field("window_since", pa.date32(), nullable=False),
+            pa.field("window_until", pa.date32(), nullable=False),
+            pa.field("result_rows", pa.int64(), nullable=False),
+        ]
+        + LINEAGE
+    ),
 }
 
 KEYS: dict[str, tuple[str, ...]] = {
     "ooni_domain_days": ("country_code", "measurement_day", "domain"),
+    "ooni_windows": ("country_code", "window_since", "window_until"),
 }

@@ -230,7 +230,7 @@ def test_utf8_bom_is_accepted():
 
 
 # ---- a raw folder ---------------------------------------------------------------------------
-def test_vintage_yields_legend_then_lists_and_ignores_other_files(tmp_path):
+def test_vintage_yields_legend_then_one_file_of_all_lists_and_ignores_other_files(tmp_path):
     (tmp_path / LEGEND_FILE).write_bytes(LEGEND)
     (tmp_path / "00-LEGEND-country_codes.csv").write_text("CountryCode,CountryName\nKZ,Kazakhstan\n")
     (tmp_path / "manifest.json").write_text("{}")
@@ -239,9 +239,17 @@ def test_vintage_yields_legend_then_lists_and_ignores_other_files(tmp_path):
     parsed = [(p.dataset, p.source_file, table(p).num_rows) for p in parse_vintage(tmp_path, "v1")]
     assert parsed == [
         ("category_codes", LEGEND_FILE, 4),
-        ("testlist_urls", "global.csv", 1),
-        ("testlist_urls", "kz.csv", 1),
+        ("testlist_urls", "global.csv, kz.csv", 2),
     ]
+
+
+def test_vintage_with_a_bad_list_fails_before_yielding_anything(tmp_path):
+    (tmp_path / LEGEND_FILE).write_bytes(LEGEND)
+    (tmp_path / "global.csv").write_text(HEADER + "https://b.example/,HAL,x,2014-04-15,s,\n")
+    (tmp_path / "kz.csv").write_text(HEADER + "https://a.example/,XYZ,x,2014-04-15,s,\n")
+    files = parse_vintage(tmp_path, "v1")
+    with pytest.raises(ParseError, match="kz.csv: data row 1, column 'category_code': unknown category code"):
+        next(files)
 
 
 def test_vintage_without_legend_is_a_layout_error(tmp_path):

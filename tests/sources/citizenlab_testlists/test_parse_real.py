@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from expectations.citizenlab_testlists import KNOWN_CATEGORY_CODES
@@ -22,11 +23,17 @@ LISTS = {"global.csv": "GLOBAL", "kz.csv": "KZ", "ru.csv": "RU"}
 @pytest.fixture(scope="module")
 def real():
     folder = require_real("citizenlab")
-    tables = {
-        p.source_file: pa.Table.from_batches(list(p.batches), schema=SCHEMAS[p.dataset])
-        for p in parse_vintage(folder, "real")
-    }
-    return folder, tables
+    return folder, by_file(parse_vintage(folder, "real"))
+
+
+def by_file(parsed_files) -> dict[str, pa.Table]:
+    """File name -> its rows (the lists come as one testlist_urls ParsedFile; split it by source_file)."""
+    tables = {}
+    for parsed in parsed_files:
+        table = pa.Table.from_batches(list(parsed.batches), schema=SCHEMAS[parsed.dataset])
+        for name in dict.fromkeys(table.column("source_file").to_pylist()):
+            tables[name] = table.filter(pc.equal(table.column("source_file"), name))
+    return tables
 
 
 def csv_records(path) -> list[dict]:

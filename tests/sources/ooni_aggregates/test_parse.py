@@ -242,18 +242,40 @@ def test_raw_file_name_with_an_empty_window_is_a_layout_error():
         parse_raw_name("aggregation_KZ_2026-07-01_2026-07-01.json")
 
 
-def test_vintage_parses_each_response_with_the_window_of_its_name(tmp_path):
+def test_vintage_yields_one_file_per_dataset_covering_every_response(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
-    (tmp_path / FILE).write_bytes(body([element()]))
+    (tmp_path / FILE).write_bytes(body([element(), element(domain="a.example")]))
     (tmp_path / "aggregation_RU_2026-06-28_2026-07-01.json").write_bytes(body([element("2026-06-30")]))
     parsed = [
-        (p.dataset, p.source_file, pa.Table.from_batches(list(p.batches)))
+        (p.dataset, p.source_file, pa.Table.from_batches(list(p.batches), schema=SCHEMAS[p.dataset]))
         for p in parse_vintage(tmp_path, "v1")
     ]
-    assert [(d, f, t.column("country_code").to_pylist()) for d, f, t in parsed] == [
-        ("ooni_domain_days", FILE, ["KZ"]),
-        ("ooni_domain_days", "aggregation_RU_2026-06-28_2026-07-01.json", ["RU"]),
+    names = f"{FILE} and 1 more"
+    assert [(d, f) for d, f, _ in parsed] == [("ooni_domain_days", names), ("ooni_windows", names)]
+    days, windows = parsed[0][2], parsed[1][2]
+    assert days.column("country_code").to_pylist() == ["KZ", "KZ", "RU"]
+    assert windows.to_pylist() == [
+        {
+            "country_code": cc,
+            "window_since": WINDOW[0],
+            "window_until": WINDOW[1],
+            "result_rows": rows,
+            "source_id": "ooni_aggregates",
+            "vintage": "v1",
+            "source_file": name,
+            "source_row_number": 1,
+        }
+        for cc, rows, name in (("KZ", 2, FILE), ("RU", 1, "aggregation_RU_2026-06-28_2026-07-01.json"))
     ]
+
+
+def test_vintage_with_an_empty_response_records_its_window_with_zero_rows(tmp_path):
+    (tmp_path / FILE).write_bytes(body([]))
+    days, windows = (
+        pa.Table.from_batches(list(p.batches), schema=SCHEMAS[p.dataset])
+        for p in parse_vintage(tmp_path, "v1")
+    )
+    assert (days.num_rows, windows.column("result_rows").to_pylist()) == (0, [0])
 
 
 def test_vintage_response_with_a_day_outside_its_window_is_an_error(tmp_path):

@@ -102,3 +102,54 @@ def test_null_domain_fails_the_gate(settings):
 
 def test_empty_window_fails_the_gate(settings):
     assert failed_names(validate(settings, [])) == ["expect_table_row_count_to_be_between"]
+
+
+# ---- ooni_windows ---------------------------------------------------------------------------------
+def windows(*items: tuple[str, dt.date, dt.date, int]) -> list[dict]:
+    return [
+        {
+            "country_code": cc,
+            "window_since": since,
+            "window_until": until,
+            "result_rows": rows,
+            "source_id": SOURCE_ID,
+            "vintage": "v1",
+            "source_file": f"aggregation_{cc}_{since}_{until}.json",
+            "source_row_number": 1,
+        }
+        for cc, since, until, rows in items
+    ]
+
+
+def validate_windows(settings, rows: list[dict]):
+    table = pa.Table.from_pylist(rows, schema=SCHEMAS["ooni_windows"])
+    path = partition_dir(settings.staging_dir, SOURCE_ID, "ooni_windows", "v1") / PART
+    write_batches(path, table.schema, table.to_batches())
+    return gate.validate_batch(settings, SOURCE_ID, "ooni_windows", "v1", path)
+
+
+JUNE_28, JULY_1 = dt.date(2026, 6, 28), dt.date(2026, 7, 1)
+
+
+def test_windows_suite_checks_key_and_window_order():
+    by_type: dict[str, list[dict]] = {}
+    for expectation in build_suite("ooni_windows").expectations:
+        by_type.setdefault(expectation.expectation_type, []).append(expectation.configuration.kwargs)
+    assert by_type["expect_compound_columns_to_be_unique"][0]["column_list"] == list(KEYS["ooni_windows"])
+    [pair] = by_type["expect_column_pair_values_a_to_be_greater_than_b"]
+    assert (pair["column_A"], pair["column_B"], pair["or_equal"]) == ("window_until", "window_since", False)
+
+
+def test_valid_windows_pass_even_with_an_empty_response(settings):
+    rows = windows(("KZ", JUNE_28, JULY_1, 12), ("RU", JUNE_28, JULY_1, 0))
+    assert validate_windows(settings, rows).passed
+
+
+def test_window_ending_before_it_starts_fails_the_gate(settings):
+    result = validate_windows(settings, windows(("KZ", JULY_1, JUNE_28, 3)))
+    assert failed_names(result) == ["expect_column_pair_values_a_to_be_greater_than_b"]
+
+
+def test_repeated_window_fails_the_gate(settings):
+    result = validate_windows(settings, windows(("KZ", JUNE_28, JULY_1, 3), ("KZ", JUNE_28, JULY_1, 4)))
+    assert failed_names(result) == ["expect_compound_columns_to_be_unique"]
