@@ -80,7 +80,7 @@ def docs(settings: Settings) -> Path:
 def ensure_schema_files(settings: Settings) -> None:
     """Every dataset of every source gets its empty typed `_schema` file, so dbt's globs always match."""
     for spec in SOURCES:
-        for dataset in spec.datasets:
+        for dataset in (*spec.datasets, *spec.derived):
             lake.ensure_schema_file(settings.lake_dir, spec.source_id, dataset, spec.schemas[dataset])
 
 

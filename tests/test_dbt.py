@@ -24,6 +24,12 @@ MARTS = {
     "removals_by_reason_platform_year",
     "removals_by_requester_platform_year",
     "source_vintages_used",
+    "registry_entries",
+    "blocking_by_authority_year",
+    "registry_changes_by_authority_quarter",
+    "testlist_urls",
+    "ooni_blocking_by_domain_quarter",
+    "blocked_news_domains",
 }
 
 

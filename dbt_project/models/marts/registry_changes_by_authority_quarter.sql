@@ -1,0 +1,2 @@
+-- Roskomnadzor registry: entries added, removed and active at the quarter's end, per deciding authority.
+{{ registry_changes_by_period('quarter') }}
