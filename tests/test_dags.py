@@ -242,3 +242,20 @@ def test_second_ingest_of_an_unchanged_upstream_skips_parse_gate_and_publish(dag
     assert state == "success"
     assert tasks == {"fetch": "success", "parse": "skipped", "gate": "skipped", "publish": "skipped"}
     assert asset_events("lake__google_removals") == events_before
+
+
+def test_a_mirror_of_several_sources_resolves_to_the_sources_own_folder():
+    spec = get_source("rkn_registry")
+    folder, label = resolve_mirror(spec, "data/samples")
+    newest = max(p for p in (SAMPLES_DIR / "rkn_registry").iterdir() if p.is_dir())
+    assert (folder, label) == (newest, newest.name)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_registry_ingest_dag_publishes_the_snapshot_and_its_history(dagbag, data_dir):
+    state, tasks = run_dag(dagbag, "ingest__rkn_registry", mirror="data/samples")
+    assert (state, tasks) == ("success", dict.fromkeys(("fetch", "parse", "gate", "publish"), "success"))
+    history = load_settings(data_dir).lake_dir / "rkn_registry" / "registry_history" / "current" / lake.PART
+    assert lake.row_count(history) > 0
+    assert asset_events("lake__rkn_registry") == 1
