@@ -8,12 +8,14 @@ does not lose half its entries in a week, so a near-empty snapshot is a broken d
 (the history, computed from the lake's snapshots only, is then unchanged). Measured on the 74 real weekly
 snapshots: the largest week-on-week drop keeps 68 % of the lines (224 -> 152, 2013-05-30 -> 2013-06-06).
 Plus: entry_key is a 32-digit md5 hex and a batch holds one snapshot (one snapshot_at).
-Repeated lines are kept and flagged (is_duplicate, is_repeat_key), not failed; parse.duplicate_summary
-counts them for the gate's summary.
+Repeated lines are kept and flagged (is_duplicate, is_repeat_key), not failed: `notes` (the gate's hook)
+reports parse.duplicate_summary's counts in the batch's summary, JSON result and quarantine SUMMARY.
+The derived dataset registry_history is computed from gated snapshots, not gated itself: it has no suite.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expectations.common import (
@@ -28,12 +30,15 @@ if TYPE_CHECKING:
 
 SOURCE_ID = "rkn_registry"
 ENTRY_KEY_PATTERN = r"^[0-9a-f]{32}$"
+DERIVED = frozenset({"registry_history"})
 
 
 def build_suite(dataset: str, previous_rows: int | None = None) -> gx.ExpectationSuite:
     """The suite of one dataset; previous_rows is the row count of the latest snapshot already in the lake."""
     import great_expectations as gx
 
+    if dataset in DERIVED:
+        raise ValueError(f"{dataset} is derived from gated snapshots, not gated itself")
     schema = dataset_schema(SOURCE_ID, SCHEMAS, dataset)
     suite = standard_suite(
         suite_name(SOURCE_ID, dataset),
@@ -49,3 +54,23 @@ def build_suite(dataset: str, previous_rows: int | None = None) -> gx.Expectatio
         ),
     ]
     return gx.ExpectationSuite(name=suite.name, expectations=list(suite.expectations) + extra)
+
+
+def notes(dataset: str, parquet_path: Path) -> list[str]:
+    """The gate's notes on a staged snapshot: its repeated lines (kept and flagged, never dropped)."""
+    import pyarrow.parquet as pq
+
+    from pipelines.sources.rkn_registry.parse import duplicate_summary
+
+    if dataset != "registry_snapshot":
+        return []
+    table = pq.ParquetFile(parquet_path).read(columns=["entry_key", "is_duplicate", "is_repeat_key"])
+    counts = duplicate_summary(table)
+    head = f"{counts['lines']:,} lines, {counts['entries']:,} distinct entries"
+    if not counts["exact_duplicate_lines"] and not counts["same_key_other_ips_lines"]:
+        return [f"{head}; no repeated lines"]
+    repeats = (
+        f"{counts['exact_duplicate_lines']:,} repeat an earlier line exactly, "
+        f"{counts['same_key_other_ips_lines']:,} list an entry again with other IPs"
+    )
+    return [f"{head}; repeated lines kept and flagged (is_duplicate, is_repeat_key):", repeats]

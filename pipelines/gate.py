@@ -77,6 +77,7 @@ class GateResult:
     failed: list[str] = field(default_factory=list)  # one readable line per failed expectation
     result_path: Path = Path()  # the JSON validation result
     summary: str = ""
+    notes: list[str] = field(default_factory=list)  # the source's own remarks on the batch (`notes` hook)
 
     def to_dict(self) -> dict:
         return {
@@ -88,6 +89,7 @@ class GateResult:
             "failed": list(self.failed),
             "result_path": str(self.result_path),
             "summary": self.summary,
+            "notes": list(self.notes),
         }
 
 
@@ -119,6 +121,7 @@ def validate_batch(
         ) from error
 
     failed = [_describe(r) for r in results if not r.success]
+    notes = _notes(source_id, dataset, parquet_path)
     validated_at = dt.datetime.now(dt.UTC)
     gate_meta = {
         "source_id": source_id,
@@ -127,6 +130,7 @@ def validate_batch(
         "rows": rows,
         "passed": not failed,
         "failed": failed,
+        "notes": notes,
         "previous_rows": previous_rows,
         "parquet_path": str(parquet_path),
         "validated_at": validated_at.isoformat(timespec="microseconds"),
@@ -146,6 +150,7 @@ def validate_batch(
         failed=failed,
         result_path=result_path,
         summary=summary,
+        notes=notes,
     )
 
 
@@ -310,6 +315,22 @@ def _context(settings: Settings):
         raise PipelineError(f"Great Expectations context could not start: {_one_line(error)}") from error
     _CONTEXTS[key] = context
     return context
+
+
+def _notes(source_id: str, dataset: str, parquet_path: Path) -> list[str]:
+    """Lines from the optional hook `notes(dataset, parquet_path)` of expectations/<source_id>.py.
+
+    What a source wants a person to read about a batch without failing it (e.g. the registry's repeated
+    lines); a source without the hook has no notes. Never fatal: a batch the hook cannot read (wrong
+    columns…) is failed by its expectations, and the note says why it has no notes.
+    """
+    hook = getattr(importlib.import_module(f"expectations.{source_id}"), "notes", None)
+    if hook is None:
+        return []
+    try:
+        return [str(line) for line in hook(dataset, parquet_path)]
+    except Exception as error:  # noqa: BLE001 - notes are remarks; the expectations decide the batch
+        return [f"notes unavailable: {_one_line(error)}"]
 
 
 def _build_suite(source_id: str, dataset: str, previous_rows: int | None):
@@ -627,6 +648,7 @@ def _summary_text(gate: dict, evaluated: int, result_path: Path) -> str:
         f"{gate['source_id']} / {gate['dataset']} / vintage {gate['vintage']}: {status}, {gate['rows']} rows"
         + (f" (previous vintage: {gate['previous_rows']})" if gate.get("previous_rows") else ""),
         *[f"  - {line}" for line in gate["failed"]],
+        *[f"  note: {line}" for line in gate.get("notes") or []],
         f"  result: {result_path}",
     ]
     return "\n".join(lines) + "\n"
@@ -645,6 +667,7 @@ def _quarantine_summary(
         state = "FAILED" if not result.passed else "passed"
         lines.append(f"{result.dataset}: {state}, {result.rows} rows")
         lines.extend(f"  - {line}" for line in result.failed)
+        lines.extend(f"  note: {line}" for line in result.notes)
     lines.append("")
     lines.append("Moved partitions:")
     lines.extend(f"  {dataset}: {path}" for dataset, path in sorted(moved.items()))

@@ -23,14 +23,14 @@ Two loads with the same snapshot_at are one snapshot (their lines are united).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import PipelineError
-from pipelines.sources.rkn_registry.schema import SNAPSHOT_AT_TYPE
+from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
 
 SNAPSHOT_COLUMNS = (
     "snapshot_at",
@@ -44,29 +44,12 @@ SNAPSHOT_COLUMNS = (
     "decision_date",
 )
 
-HISTORY = pa.schema(
-    [
-        pa.field("entry_key", pa.string(), nullable=False),
-        pa.field("spell", pa.int64(), nullable=False),
-        pa.field("ips", pa.string()),
-        pa.field("domain", pa.string()),
-        pa.field("is_wildcard", pa.bool_(), nullable=False),
-        pa.field("url", pa.string()),
-        pa.field("authority", pa.string(), nullable=False),
-        pa.field("decision_number", pa.string(), nullable=False),
-        pa.field("decision_date", pa.date32(), nullable=False),
-        pa.field("first_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
-        pa.field("last_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
-        pa.field("removed_at", SNAPSHOT_AT_TYPE),
-        pa.field("is_active", pa.bool_(), nullable=False),
-        pa.field("snapshots_seen", pa.int64(), nullable=False),
-    ]
-)
+BATCH_ROWS = 262_144  # rows per streamed batch (and per Parquet row group of the stored history)
 
 # One row per (snapshot, key): the lines of a key in one snapshot collapse to one presence.
 _PRESENCE_SQL = """
 select entry_key, snapshot_at,
-       string_agg(distinct ips, ' | ' order by ips) as ips,
+       nullif(array_to_string(list_sort(list_distinct(list(ips))), ' | '), '') as ips,
        min(domain) as domain, bool_or(is_wildcard) as is_wildcard, min(url) as url,
        min(authority) as authority, min(decision_number) as decision_number,
        min(decision_date) as decision_date
@@ -145,8 +128,6 @@ def _snapshot_rows(snapshots: pa.Table | Iterable[pa.Table]) -> pa.Table:
 
 
 def _snapshot_type(column: str) -> pa.DataType:
-    from pipelines.sources.rkn_registry.schema import REGISTRY_SNAPSHOT
-
     return REGISTRY_SNAPSHOT.field(column).type
 
 
@@ -160,6 +141,21 @@ def _run(sql: str, **tables: pa.Table) -> pa.Table:
     finally:
         con.close()
     return result.select(HISTORY.names).cast(HISTORY)
+
+
+def history_batches(
+    con: duckdb.DuckDBPyConnection, incremental: bool, rows_per_batch: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """The history as HISTORY record batches, computed inside `con` (streamed: never one whole table).
+
+    `con` holds a relation `snaps` (the SNAPSHOT_COLUMNS of the snapshots, e.g. a view over the lake's
+    Parquet files); for `incremental` (the add_snapshot fast path, one snapshot newer than all) also
+    `history` (the current history) and `arrival` (one row: new_at, the new snapshot's time). The rows come
+    in the same order as build_history's, so the same snapshots always give the same batches.
+    """
+    reader = con.sql(_ADD_SQL if incremental else _HISTORY_SQL).to_arrow_reader(rows_per_batch)
+    for batch in reader:
+        yield batch.select(HISTORY.names).cast(HISTORY)
 
 
 def build_history(snapshots: pa.Table | Iterable[pa.Table]) -> pa.Table:

@@ -72,7 +72,6 @@ MOJIBAKE_PATTERN = "[РС][" + re.escape(_CONTINUATION_CHARS) + "]"
 _UTF8_CYRILLIC = re.compile(rb"[\xd0\xd1][\x80-\xbf]")
 
 
-
 @dataclass(frozen=True)
 class Snapshot:
     snapshot_at: dt.datetime  # UTC, from the `Updated:` line

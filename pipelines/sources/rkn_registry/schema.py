@@ -64,10 +64,38 @@ REGISTRY_SNAPSHOT = pa.schema(
     ]
 )
 
-SCHEMAS: dict[str, pa.Schema] = {"registry_snapshot": REGISTRY_SNAPSHOT}
+# Derived dataset `registry_history` (history.py computes it, derive.py stores it in the lake at
+# lake/rkn_registry/registry_history/current/part-0.parquet): one row per spell of an entry, i.e. per maximal
+# run of consecutive snapshots containing its entry_key. Attributes are those of the spell's last snapshot;
+# removed_at is the first snapshot after last_seen_at (NULL while the spell reaches the newest snapshot).
+# Times are naive timestamp[us] holding UTC, like snapshot_at.
+HISTORY = pa.schema(
+    [
+        pa.field("entry_key", pa.string(), nullable=False),
+        pa.field("spell", pa.int64(), nullable=False),
+        pa.field("ips", pa.string()),
+        pa.field("domain", pa.string()),
+        pa.field("is_wildcard", pa.bool_(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("authority", pa.string(), nullable=False),
+        pa.field("decision_number", pa.string(), nullable=False),
+        pa.field("decision_date", pa.date32(), nullable=False),
+        pa.field("first_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
+        pa.field("last_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
+        pa.field("removed_at", SNAPSHOT_AT_TYPE),
+        pa.field("is_active", pa.bool_(), nullable=False),
+        pa.field("snapshots_seen", pa.int64(), nullable=False),
+    ]
+)
 
-# Unique within one batch: lines are kept as published (repeats included), so the key is the line itself.
-KEYS: dict[str, tuple[str, ...]] = {"registry_snapshot": ("source_file", "source_row_number")}
+SCHEMAS: dict[str, pa.Schema] = {"registry_snapshot": REGISTRY_SNAPSHOT, "registry_history": HISTORY}
+
+# registry_snapshot: unique within one batch; lines are kept as published (repeats included), so the key is
+# the line itself. registry_history: an entry's spells are numbered 1, 2, … in time order.
+KEYS: dict[str, tuple[str, ...]] = {
+    "registry_snapshot": ("source_file", "source_row_number"),
+    "registry_history": ("entry_key", "spell"),
+}
 
 # Fields hashed into entry_key, in this order.
 ENTRY_KEY_FIELDS: tuple[str, ...] = ("authority", "decision_number", "decision_date", "domain", "url")

@@ -12,7 +12,7 @@ from pipelines.sources.rkn_registry.history import HISTORY, add_snapshot, build_
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files
 from tests.conftest import SAMPLES_DIR, require_real
 
-SAMPLE_VINTAGES = ("2013-01-05", "2013-01-12", "2013-01-19")
+SAMPLE_VINTAGES = ("2025-04-05", "2025-05-10", "2025-06-14")
 
 
 def sample_snapshots():
@@ -44,7 +44,7 @@ def test_sample_history_has_spells_removals_and_new_ips():
     forum = next(r for r in history.to_pylist() if r["domain"] == "forum.example.test")
     assert forum["ips"] == "203.0.113.7" and forum["first_seen_at"] == naive(snaps[0].snapshot_at)
     news = next(r for r in history.to_pylist() if r["domain"] == "news.example.test")
-    assert news["ips"] == "203.0.113.90"  # as in its last snapshot (2013-01-12 also listed .91)
+    assert news["ips"] == "203.0.113.90"  # as in its last snapshot (2025-05-10 also listed .91)
     for snap in snaps:
         assert state_at(history, snap.snapshot_at) == keys(snap)
 

@@ -1,7 +1,7 @@
 """The rkn_registry suite: built from the standard helpers, with the row-count collapse floor.
 
-End-to-end runs through pipelines/gate.py are left to the integration: the gate and expectations/common.py
-were being reworked (pandas -> DuckDB engine) while this suite was written.
+End-to-end runs through pipelines/gate.py (quarantine of a near-empty snapshot, the duplicate notes) are in
+tests/test_rkn_pipeline.py.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ def test_suite_checks_columns_keys_and_a_row_count_floor_against_the_previous_sn
 
 def test_unknown_dataset_has_no_suite():
     with pytest.raises(ValueError, match="unknown rkn_registry dataset"):
+        build_suite("registry_entries")
+
+
+def test_derived_history_is_not_gated():
+    with pytest.raises(ValueError, match="derived from gated snapshots"):
         build_suite("registry_history")
 
 
