@@ -407,11 +407,44 @@ def _validate(context, suite, path: Path, schema) -> list:
 
 
 def _run(batch, expectations) -> dict[str, Any]:
+    """Validate in two passes: the row-wise expectations with BOOLEAN_ONLY (no unexpected counts or
+    samples, which cost GX one more query per expectation: half the gate's time on a small batch), then
+    the failed ones again with RESULT_FORMAT, so that a failure still reports its counts and samples."""
     gx = _gx()
 
-    part = gx.ExpectationSuite(name="gate-part", expectations=[e.configuration for e in expectations])
-    outcome = batch.validate(part, result_format=RESULT_FORMAT)
-    return {_key(r.expectation_config): r for r in outcome.results}
+    def validate(configurations, result_format) -> dict[str, Any]:
+        part = gx.ExpectationSuite(name="gate-part", expectations=configurations)
+        outcome = batch.validate(part, result_format=result_format)
+        return {_key(r.expectation_config): r for r in outcome.results}
+
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    row_wise = [
+        isinstance(e, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation)
+        for e in expectations
+    ]
+    # Aggregate expectations (row count, columns, types) are one cheap metric each and Data Docs need
+    # their observed value: those run with RESULT_FORMAT at once.
+    results = (
+        validate(
+            [e.configuration for e, quick in zip(expectations, row_wise, strict=True) if quick],
+            "BOOLEAN_ONLY",
+        )
+        if any(row_wise)
+        else {}
+    )
+    again = [
+        e.configuration
+        for e, quick in zip(expectations, row_wise, strict=True)
+        if not quick or not results[_key(e.configuration)].success
+    ]
+    if again:
+        results.update(validate(again, RESULT_FORMAT))
+    return results
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,10 +73,16 @@ def previous_rows(settings: Settings, source_id: str, dataset: str, vintage: str
 
 
 def gate_vintage(
-    spec: SourceSpec, settings: Settings, vintage: str, staged: dict[str, Path], progress: Progress = _quiet
+    spec: SourceSpec,
+    settings: Settings,
+    vintage: str,
+    staged: dict[str, Path],
+    progress: Progress = _quiet,
+    docs: bool = True,
 ) -> list:
     """Validate every staged batch of one vintage; returns the GateResults. Any failure quarantines them
-    all and raises GateFailed."""
+    all and raises GateFailed. `docs=False` leaves the Data Docs to the caller (a backfill renders them
+    once at the end: each rendering redoes every result validated in this process)."""
     from pipelines import gate
 
     results = []
@@ -85,7 +92,8 @@ def gate_vintage(
         results.append(
             gate.validate_batch(settings, spec.source_id, dataset, vintage, path, previous_rows=prev)
         )
-    gate.build_data_docs(settings)
+    if docs:
+        gate.build_data_docs(settings)
     failed = [r for r in results if not r.passed]
     if failed:
         where = gate.quarantine_batch(settings, spec.source_id, vintage, staged, results)
@@ -149,12 +157,25 @@ def _load_landed(
     raw_dir: Path,
     result: IngestResult,
     progress: Progress,
-    derive: bool = True,
 ) -> None:
     """parse -> staging -> gate -> lake for one landed vintage, recorded in `result`."""
     progress(f"parse {spec.source_id} vintage {vintage}")
     staged = stage_vintage(spec, settings, vintage, raw_dir)
-    gates = gate_vintage(spec, settings, vintage, staged, progress)
+    _gate_and_publish(spec, settings, vintage, staged, result, progress)
+
+
+def _gate_and_publish(
+    spec: SourceSpec,
+    settings: Settings,
+    vintage: str,
+    staged: dict[str, Path],
+    result: IngestResult,
+    progress: Progress,
+    derive: bool = True,
+) -> None:
+    """gate -> lake for one staged vintage. derive=False (a backfill) also skips the Data Docs: the caller
+    derives and renders once at the end."""
+    gates = gate_vintage(spec, settings, vintage, staged, progress, docs=derive)
     result.notes = [note for gate in gates for note in gate.notes]
     result.lake_paths = publish_to_lake(spec, settings, vintage, staged, derive=derive)
     result.rows = {d: lake.row_count(p) for d, p in result.lake_paths.items()}
@@ -181,7 +202,8 @@ def backfill(
 
     A copy the gate refuses is quarantined and the replay goes on (its line is in the result); the derived
     datasets are recomputed once at the end, from every copy in the lake, which gives the same history
-    as deriving after each copy, in far less time.
+    as deriving after each copy, in far less time. The next copy is landed and parsed in a thread while
+    the gate (mostly Python in Great Expectations) validates the current one.
     """
     from pipelines.fetch import land_files
 
@@ -198,18 +220,45 @@ def backfill(
     if not folder.is_dir():
         raise PipelineError(f"backfill folder not found: {folder}")
     outcome = BackfillResult(spec.source_id)
-    for vintage, files in snapshots(folder):
+
+    def prepare(vintage: str, files: dict[str, Path]) -> tuple:
+        """land -> parse -> staging of one copy: runs in a thread while the previous copy is gated."""
         started = time.perf_counter()
-        progress(f"land {spec.source_id} {vintage}")
         landing = land_files(spec, settings, files, vintage)
-        result = IngestResult(spec.source_id, landing.vintage, changed=False)
-        if needs_parse(spec, settings, landing):
-            try:
-                _load_landed(spec, settings, landing.vintage, landing.raw_dir, result, progress, derive=False)
-            except GateFailed as failure:
-                result.error = str(failure)
-        result.seconds = time.perf_counter() - started
-        outcome.loaded.append(result)
+        staged = (
+            stage_vintage(spec, settings, landing.vintage, landing.raw_dir)
+            if needs_parse(spec, settings, landing)
+            else None
+        )
+        return landing, staged, time.perf_counter() - started
+
+    copies = snapshots(folder)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="backfill-stage") as pool:
+        upcoming = pool.submit(prepare, *copies[0]) if copies else None
+        try:
+            for index in range(len(copies)):
+                landing, staged, seconds = upcoming.result()
+                upcoming = pool.submit(prepare, *copies[index + 1]) if index + 1 < len(copies) else None
+                started = time.perf_counter()
+                progress(f"gate {spec.source_id} {landing.vintage}")
+                result = IngestResult(spec.source_id, landing.vintage, changed=False)
+                if staged is not None:
+                    try:
+                        _gate_and_publish(
+                            spec, settings, landing.vintage, staged, result, progress, derive=False
+                        )
+                    except GateFailed as failure:
+                        result.error = str(failure)
+                result.seconds = seconds + time.perf_counter() - started
+                outcome.loaded.append(result)
+        except BaseException:
+            if upcoming is not None and upcoming.exception() is None:
+                discard_staged(upcoming.result()[1] or {})
+            raise
     progress(f"derive {spec.source_id}")
     outcome.derived = spec.derive(settings)
+    if any(result.changed or result.error for result in outcome.loaded):
+        from pipelines import gate
+
+        gate.build_data_docs(settings)
     return outcome
