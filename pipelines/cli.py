@@ -144,6 +144,13 @@ def cmd_backfill(args, settings: Settings) -> int:
     return 1 if outcome.quarantined else 0
 
 
+def _listing(vintages: list[str], shown: int = 6) -> str:
+    """Vintage ids, or their count and range when there are many (a registry backfill lands dozens)."""
+    if len(vintages) <= shown:
+        return ", ".join(vintages) or "none"
+    return f"{len(vintages)} vintages, {vintages[0]} … {vintages[-1]}"
+
+
 def cmd_status(args, settings: Settings) -> int:
     from pipelines import gate, lake
     from pipelines.landing import list_vintages
@@ -152,10 +159,10 @@ def cmd_status(args, settings: Settings) -> int:
     for spec in SOURCES:
         print(f"\n{spec.source_id}: {spec.title}")
         vintages = list_vintages(settings, spec.source_id)
-        print(f"  raw vintages: {', '.join(m['vintage'] for m in vintages) or 'none'}")
+        print(f"  raw vintages: {_listing([m['vintage'] for m in vintages])}")
         for dataset in spec.datasets:
             live = lake.lake_vintages(settings.lake_dir, spec.source_id, dataset)
-            print(f"  lake {dataset}: {', '.join(live) or '-'}")
+            print(f"  lake {dataset}: {_listing(live)}")
         for dataset in spec.derived:
             current = settings.lake_dir / spec.source_id / dataset / "current" / lake.PART
             print(f"  derived {dataset}: {f'{lake.row_count(current)} rows' if current.exists() else '-'}")
