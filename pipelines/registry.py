@@ -58,9 +58,11 @@ class SourceSpec:
             return [Request(url) for url in self.urls]
         return module.plan(self, settings, mirror)
 
-    def derive(self, settings) -> dict:
-        """Recompute the derived datasets from the lake (dataset -> path); {} for sources without any."""
-        return self.module("derive").derive(self, settings) if self.derived else {}
+    def derive(self, settings, pending=None) -> dict:
+        """Recompute the derived datasets from the lake (dataset -> path); {} for sources without any.
+        `pending` = (vintage, staged dataset -> file): compute as if that vintage were in the lake, into
+        files the caller moves to `current` after the gate (see run._gate_and_publish)."""
+        return self.module("derive").derive(self, settings, pending) if self.derived else {}
 
     @property
     def schemas(self) -> dict:

@@ -6,6 +6,7 @@ Each step takes paths and settings and returns paths; nothing half-written is ev
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -161,25 +162,62 @@ def _load_landed(
     """parse -> staging -> gate -> lake for one landed vintage, recorded in `result`."""
     progress(f"parse {spec.source_id} vintage {vintage}")
     staged = stage_vintage(spec, settings, vintage, raw_dir)
-    _gate_and_publish(spec, settings, vintage, staged, result, progress)
+    gate_and_publish(spec, settings, vintage, staged, result, progress)
 
 
-def _gate_and_publish(
+def gate_and_publish(
     spec: SourceSpec,
     settings: Settings,
     vintage: str,
     staged: dict[str, Path],
     result: IngestResult,
-    progress: Progress,
+    progress: Progress = _quiet,
     derive: bool = True,
 ) -> None:
-    """gate -> lake for one staged vintage. derive=False (a backfill) also skips the Data Docs: the caller
-    derives and renders once at the end."""
-    gates = gate_vintage(spec, settings, vintage, staged, progress, docs=derive)
+    """gate -> lake for one staged vintage.
+
+    The source's derived datasets (a registry's history) are computed in a thread while the gate runs, as
+    if the vintage were already in the lake, into pending files that replace the current ones only after
+    the gate passed (and are removed when it failed): on 2 million registry entries the two take about as
+    long as each other. derive=False (a backfill) derives nothing and leaves the Data Docs to the caller,
+    which does both once at the end.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive") as pool:
+        pending = pool.submit(spec.derive, settings, (vintage, staged)) if derive and spec.derived else None
+        try:
+            gates = gate_vintage(spec, settings, vintage, staged, progress, docs=derive)
+        except BaseException:
+            if pending is not None and pending.exception() is None:
+                for path in pending.result().values():
+                    _discard_pending(path)
+            raise
     result.notes = [note for gate in gates for note in gate.notes]
-    result.lake_paths = publish_to_lake(spec, settings, vintage, staged, derive=derive)
+    result.lake_paths = publish_to_lake(spec, settings, vintage, staged, derive=False)
+    if pending is not None:
+        result.lake_paths.update(_commit_derived(spec, settings, pending))
     result.rows = {d: lake.row_count(p) for d, p in result.lake_paths.items()}
     result.changed = True
+
+
+def _commit_derived(spec: SourceSpec, settings: Settings, pending) -> dict[str, Path]:
+    """Move the pending derived files over the current ones (one rename each). If computing them failed,
+    derive again now that the vintage is in the lake: a real problem then raises its own error."""
+    if pending.exception() is not None:
+        return spec.derive(settings)
+    current = {}
+    for dataset, path in pending.result().items():
+        target = settings.lake_dir / spec.source_id / dataset / "current" / lake.PART
+        if path != target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            _discard_pending(path)
+        current[dataset] = target
+    return current
+
+
+def _discard_pending(path: Path) -> None:
+    if path.parent.name.startswith(".pending-"):
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 @dataclass
@@ -244,7 +282,7 @@ def backfill(
                 result = IngestResult(spec.source_id, landing.vintage, changed=False)
                 if staged is not None:
                     try:
-                        _gate_and_publish(
+                        gate_and_publish(
                             spec, settings, landing.vintage, staged, result, progress, derive=False
                         )
                     except GateFailed as failure:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import lake, run
+from pipelines.errors import GateFailed
 from pipelines.fetch import land_files
 from pipelines.registry import get_source
 from pipelines.settings import load_settings
@@ -119,6 +120,35 @@ def test_empty_snapshot_is_refused_and_the_history_is_unchanged(settings, tmp_pa
     assert len(result.quarantined) == 1 and "observed 0 rows" in result.quarantined[0]
     assert "\n" not in result.quarantined[0]
     assert history_file(settings).read_bytes() == before
+
+
+def pending_folders(settings) -> list[Path]:
+    return list((settings.lake_dir / "rkn_registry" / "registry_history").glob(".pending-*"))
+
+
+def test_a_run_derives_while_gating_and_keeps_the_history_only_when_the_gate_passed(settings, tmp_path):
+    """ingest_source computes the new history beside the gate; it replaces the current file only after
+    the gate passed, and a refused snapshot leaves the history byte-identical and no pending file."""
+    first, good, broken = (tmp_path / name for name in ("first", "good", "broken"))
+    for folder, updated, count in (
+        (first, "2025-04-05", 60),
+        (good, "2025-04-12", 58),
+        (broken, "2025-04-19", 3),
+    ):
+        folder.mkdir()
+        (folder / "dump.csv").write_bytes(dump(f"{updated} 10:00:00 +0000", lines(count)))
+    run.ingest_source(SPEC, settings, mirror=first, vintage="w1")
+    run.ingest_source(SPEC, settings, mirror=good, vintage="w2")
+    assert_history_reproduces_every_snapshot(settings)
+    recomputed = load_settings(data_dir=tmp_path / "again")
+    run.backfill("rkn_registry", recomputed, tmp_path / "first")
+    run.backfill("rkn_registry", recomputed, tmp_path / "good")
+    assert history(settings).equals(history(recomputed))
+    before = history_file(settings).read_bytes()
+    with pytest.raises(GateFailed, match="expect_table_row_count_to_be_between"):
+        run.ingest_source(SPEC, settings, mirror=broken, vintage="w3")
+    assert history_file(settings).read_bytes() == before
+    assert pending_folders(settings) == []
 
 
 def load_steps(settings, vintage: str, files: dict[str, Path]) -> None:
