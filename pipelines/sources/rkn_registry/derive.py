@@ -9,35 +9,78 @@ leaves no trace in the spells. So the file records them in its Parquet key-value
 
 - the same vintages with the same times: nothing to do, the file is left untouched (byte for byte);
 - the covered vintages plus exactly one more, newer than every covered snapshot: the fast path
-  (history.py's incremental SQL, = add_snapshot) over the current file and the new snapshot;
+  (history.py's plan_extension + extended_batches, = add_snapshot) over the current file and the new
+  snapshot; if it cannot match the keys exactly (Unmergeable) or cannot read the file, a recomputation;
 - anything else (a late snapshot, the same snapshot again under another vintage, a quarantined or removed
   vintage, a missing or unreadable history file): build_history over all the lake's snapshots.
 
-Memory: everything runs in DuckDB over the Parquet files (only the columns the history needs are read),
-with a memory limit and a spill folder, and the result is streamed into the Parquet writer in batches.
+Memory: the recomputation runs in DuckDB over the Parquet files (only the columns the history needs are
+read), with a memory limit and a spill folder; the fast path holds the history's keys, the snapshot's
+keys and ips and some integers per row, and streams the rest. Both hand their rows to `write_history` in
+batches of history.BATCH_ROWS, cut the same way, so the same history always gives the same bytes.
+Measured on 2,000,000 spells + a snapshot of 2,000,000 lines with 1 % changed (shared 2-core machine):
+the fast path takes 3-5 s wall (4-5.5 s CPU), peak RSS about 1.05 GB with pandas and GX imported;
+the SQL it replaces took 72 s.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import ctypes
+import ctypes.util
 import datetime as dt
 import json
+import os
+import queue
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import lake
 from pipelines.errors import PipelineError
-from pipelines.sources.rkn_registry.history import SNAPSHOT_COLUMNS, history_batches
-from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
+from pipelines.sources.rkn_registry import history
+from pipelines.sources.rkn_registry.history import (
+    NEW_SPELL_COLUMNS,
+    PLAN_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    STREAMED_COLUMNS,
+    Unmergeable,
+    extended_batches,
+    history_batches,
+    history_keys,
+    line_keys,
+    plan_extension,
+)
+from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 
 SNAPSHOT_DATASET = "registry_snapshot"
 HISTORY_DATASET = "registry_history"
 CURRENT = "current"
 COVERAGE_KEY = b"rkn_registry.snapshots"  # Parquet key-value metadata: {vintage: snapshot_at ISO}
+# Parquet options of the history file (see write_history).
+_DICTIONARY_COLUMNS = [
+    "spell",
+    "is_wildcard",
+    "authority",
+    "decision_date",
+    "first_seen_at",
+    "last_seen_at",
+    "removed_at",
+    "is_active",
+    "snapshots_seen",
+]
+WRITE_OPTIONS = {
+    "compression": {name: "none" if name == "entry_key" else "zstd" for name in HISTORY.names},
+    "use_dictionary": _DICTIONARY_COLUMNS,
+    "write_statistics": _DICTIONARY_COLUMNS,  # min/max of unique strings prune nothing
+}
 DUCKDB_SETTINGS = {"memory_limit": "'768MB'", "threads": "2", "preserve_insertion_order": "false"}
 
 Coverage = dict[str, str]  # vintage -> snapshot_at (naive UTC, ISO format)
@@ -47,14 +90,25 @@ def history_path(lake_dir: Path, source_id: str) -> Path:
     return lake_dir / source_id / HISTORY_DATASET / CURRENT / lake.PART
 
 
-def derive(spec, settings) -> dict[str, Path]:
-    """Bring the history up to date with the lake's snapshots; returns {"registry_history": its file}."""
+def derive(spec, settings, pending: tuple[str, dict[str, Path]] | None = None) -> dict[str, Path]:
+    """Bring the history up to date with the lake's snapshots; returns {"registry_history": its file}.
+
+    `pending` = (vintage, staged dataset -> file): a snapshot still being gated. The history is then
+    computed as if it were in the lake, into `<history>/.pending-<vintage>/part-0.parquet` (a dot-folder,
+    so dbt does not read it), which the caller renames over the current file once the gate passed, or
+    removes. Returned is that pending file, or the current one when nothing changes.
+    """
     source_id = spec.source_id
     target = history_path(settings.lake_dir, source_id)
     files = {
         v: lake.partition_dir(settings.lake_dir, source_id, SNAPSHOT_DATASET, v) / lake.PART
         for v in lake.lake_vintages(settings.lake_dir, source_id, SNAPSHOT_DATASET)
     }
+    output = target
+    if pending is not None and SNAPSHOT_DATASET in pending[1]:
+        vintage, staged = pending
+        files[vintage] = staged[SNAPSHOT_DATASET]
+        output = target.parent.with_name(f".pending-{vintage}") / lake.PART
     wanted = lake_coverage(files)
     covered = read_coverage(target)
     if covered == wanted and target.is_file():
@@ -62,12 +116,12 @@ def derive(spec, settings) -> dict[str, Path]:
     new = _fast_path_vintage(covered, wanted)
     if new is not None:
         try:
-            _write(target, files, wanted, new)
-            return {HISTORY_DATASET: target}
-        except duckdb.Error:
-            pass  # the current file is unreadable after all: recompute from the snapshots
-    _write(target, files, wanted, None)
-    return {HISTORY_DATASET: target}
+            _write(target, output, files, wanted, new)
+            return {HISTORY_DATASET: output}
+        except (Unmergeable, OSError, pa.ArrowException):
+            pass  # unreadable history file, or keys the fast path cannot match: recompute
+    _write(target, output, files, wanted, None)
+    return {HISTORY_DATASET: output}
 
 
 def lake_coverage(files: dict[str, Path]) -> Coverage:
@@ -119,27 +173,59 @@ def _fast_path_vintage(covered: Coverage | None, wanted: Coverage) -> str | None
     return new[0] if newest is None or arrival > newest else None
 
 
-def _write(target: Path, files: dict[str, Path], coverage: Coverage, new: str | None) -> None:
-    """Compute the history in DuckDB (fast path when `new` is given) and replace the file atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    spill = Path(tempfile.mkdtemp(prefix=".tmp-duckdb-", dir=target.parent))
+def _write(current: Path, output: Path, files: dict[str, Path], coverage: Coverage, new: str | None) -> None:
+    """Compute the history (fast path from `current` when `new` is given) into `output`, atomically."""
+    schema = HISTORY.with_metadata({COVERAGE_KEY: json.dumps(dict(sorted(coverage.items())))})
+    if new is not None:
+        at = dt.datetime.fromisoformat(coverage[new])
+        write_history(output, schema, _extended(current, files[new], at))
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spill = Path(tempfile.mkdtemp(prefix=".tmp-duckdb-", dir=output.parent))
     con = _connect(spill)
     try:
-        chosen = [files[new]] if new is not None else list(files.values())
-        _snapshot_view(con, chosen)
-        if new is not None:
-            con.execute(
-                "create view history as select * from read_parquet($path, hive_partitioning = false)",
-                {"path": str(target)},
-            )
-            at = dt.datetime.fromisoformat(coverage[new])
-            arrival = pa.table({"new_at": pa.array([at], SNAPSHOT_AT_TYPE)})
-            con.register("arrival", arrival)
-        schema = HISTORY.with_metadata({COVERAGE_KEY: json.dumps(dict(sorted(coverage.items())))})
-        lake.write_batches(target, schema, history_batches(con, incremental=new is not None))
+        _snapshot_view(con, list(files.values()))
+        write_history(output, schema, history_batches(con))
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def _extended(current: Path, snapshot: Path, at: dt.datetime) -> Iterator[pa.RecordBatch]:
+    """The current history file extended by one newer snapshot file (history.py's fast path).
+
+    Reads the history's PLAN_COLUMNS and the snapshot's keys and ips and plans (the two halves in
+    parallel), then streams the history's other columns through (read ahead by a thread), batch by batch;
+    the new spells' attributes are read from the snapshot's row groups that hold them.
+    """
+    history_file, snapshot_file = pq.ParquetFile(current), pq.ParquetFile(snapshot)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        old_future = pool.submit(history_file.read, columns=PLAN_COLUMNS)
+        lines = snapshot_file.read(columns=["entry_key", "ips"])
+        keys_future = pool.submit(line_keys, lines.column("entry_key"))
+        old = old_future.result()
+        plan = plan_extension(
+            history_keys(old), lines.column("entry_key"), lines.column("ips"), at, keys_future.result()
+        )
+    del lines, old_future, keys_future
+    _release_memory()  # the readers' buffers and the plan's temporaries: some 300 MB for 2 million rows
+    new_spells = _rows(snapshot_file, plan.new_rows, NEW_SPELL_COLUMNS)
+    streamed = _prefetched(history_file.iter_batches(batch_size=history.BATCH_ROWS, columns=STREAMED_COLUMNS))
+    yield from extended_batches(plan, old, streamed, new_spells)
+
+
+def _rows(parquet: pq.ParquetFile, rows: np.ndarray, columns: list[str]) -> pa.Table:
+    """`columns` of the given rows of a Parquet file, in that order (reads only the row groups holding them)."""
+    sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.metadata.num_row_groups)]
+    bounds = np.cumsum([0, *sizes])
+    group_of = np.searchsorted(bounds, rows, side="right") - 1
+    groups = np.unique(group_of)
+    if not len(groups):
+        return parquet.schema_arrow.empty_table().select(columns)
+    read = parquet.read_row_groups(groups.tolist(), columns=columns)
+    read_start = np.cumsum([0, *np.diff(bounds)[groups][:-1]])
+    local = rows - bounds[group_of] + read_start[np.searchsorted(groups, group_of)]
+    return read.take(pa.array(local))
 
 
 def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
@@ -153,6 +239,84 @@ def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
     else:
         empty = pa.schema([REGISTRY_SNAPSHOT.field(name) for name in SNAPSHOT_COLUMNS]).empty_table()
         con.register("snaps", empty)
+
+
+def write_history(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Write the history atomically (temporary file + rename), one row group per batch; returns the rows.
+
+    Like lake.write_batches, with options for this table: dictionaries only for its few-valued columns
+    (trying them on the unique keys, ips, domains and URLs took 2.1 s instead of 1.5 s to write 2 million
+    spells, and 0.8 s instead of 0.55 s to read them back), zstd except for entry_key (hex digits: zstd
+    halves them for 0.25 s per 2 million), statistics only where they can prune. The batches are computed
+    in a second thread while this one encodes, so reading and computing overlap with writing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    os.close(fd)
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, **WRITE_OPTIONS) as writer:
+            for batch in _prefetched(batches):
+                writer.write_batch(batch)
+                rows += batch.num_rows
+                del batch
+                _release_memory()  # keeps the peak down: the allocators hold on to freed batches
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system: Arrow's pool and glibc's heap (numpy) both keep it otherwise."""
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """The batches, produced by a worker thread up to `depth` ahead (its exceptions are re-raised here)."""
+    done = object()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                slots.put(batch)
+            slots.put(done)
+        except BaseException as error:  # noqa: BLE001 - re-raised by the consumer
+            slots.put(error)
+
+    worker = threading.Thread(target=produce, name="registry-history", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                slots.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        worker.join()
 
 
 def _connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -22,10 +22,13 @@ Two loads with the same snapshot_at are one snapshot (their lines are united).
 
 from __future__ import annotations
 
+import binascii
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -46,10 +49,12 @@ SNAPSHOT_COLUMNS = (
 
 BATCH_ROWS = 262_144  # rows per streamed batch (and per Parquet row group of the stored history)
 
+# The ips of a key listed on several lines of one snapshot: its distinct lists, sorted, joined with ` | `.
+_IPS_SQL = "nullif(array_to_string(list_sort(list_distinct(list(ips))), ' | '), '')"
+
 # One row per (snapshot, key): the lines of a key in one snapshot collapse to one presence.
-_PRESENCE_SQL = """
-select entry_key, snapshot_at,
-       nullif(array_to_string(list_sort(list_distinct(list(ips))), ' | '), '') as ips,
+_PRESENCE_SQL = f"""
+select entry_key, snapshot_at, {_IPS_SQL} as ips,
        min(domain) as domain, bool_or(is_wildcard) as is_wildcard, min(url) as url,
        min(authority) as authority, min(decision_number) as decision_number,
        min(decision_date) as decision_date
@@ -87,37 +92,6 @@ from spells s left join times t on t.idx = s.last_idx + 1
 order by s.entry_key, s.first_seen_at
 """
 
-_ADD_SQL = f"""
-with presence as ({_PRESENCE_SQL}),
-active as (select * from history where is_active),
-kept as (select * from history where not is_active),
-continued as (
-    select a.entry_key, a.spell, p.ips, p.domain, p.is_wildcard, p.url, p.authority, p.decision_number,
-           p.decision_date, a.first_seen_at, p.snapshot_at as last_seen_at, null as removed_at,
-           true as is_active, a.snapshots_seen + 1 as snapshots_seen
-    from active a join presence p using (entry_key)
-),
-ended as (
-    select a.entry_key, a.spell, a.ips, a.domain, a.is_wildcard, a.url, a.authority, a.decision_number,
-           a.decision_date, a.first_seen_at, a.last_seen_at, (select new_at from arrival) as removed_at, false as is_active,
-           a.snapshots_seen
-    from active a anti join presence p using (entry_key)
-),
-started as (
-    select p.entry_key, coalesce(h.spells, 0) + 1 as spell, p.ips, p.domain, p.is_wildcard, p.url,
-           p.authority, p.decision_number, p.decision_date, p.snapshot_at as first_seen_at,
-           p.snapshot_at as last_seen_at, null as removed_at, true as is_active, 1 as snapshots_seen
-    from presence p
-    anti join active a using (entry_key)
-    left join (select entry_key, max(spell) as spells from history group by entry_key) h using (entry_key)
-)
-select * from kept
-union all by name select * from continued
-union all by name select * from ended
-union all by name select * from started
-order by entry_key, first_seen_at
-"""
-
 
 def _snapshot_rows(snapshots: pa.Table | Iterable[pa.Table]) -> pa.Table:
     """The columns the history needs, from one table or several (e.g. one per lake vintage)."""
@@ -144,18 +118,40 @@ def _run(sql: str, **tables: pa.Table) -> pa.Table:
 
 
 def history_batches(
-    con: duckdb.DuckDBPyConnection, incremental: bool, rows_per_batch: int = BATCH_ROWS
+    con: duckdb.DuckDBPyConnection, rows_per_batch: int | None = None
 ) -> Iterator[pa.RecordBatch]:
-    """The history as HISTORY record batches, computed inside `con` (streamed: never one whole table).
+    """build_history's rows as HISTORY record batches of exactly `rows_per_batch` rows (the last one fewer).
 
     `con` holds a relation `snaps` (the SNAPSHOT_COLUMNS of the snapshots, e.g. a view over the lake's
-    Parquet files); for `incremental` (the add_snapshot fast path, one snapshot newer than all) also
-    `history` (the current history) and `arrival` (one row: new_at, the new snapshot's time). The rows come
-    in the same order as build_history's, so the same snapshots always give the same batches.
+    Parquet files). The result is streamed (never one whole table) and cut like `extended_batches`' output,
+    so the same history always gives the same batches, hence the same Parquet bytes, whichever path made it.
     """
-    reader = con.sql(_ADD_SQL if incremental else _HISTORY_SQL).to_arrow_reader(rows_per_batch)
-    for batch in reader:
-        yield batch.select(HISTORY.names).cast(HISTORY)
+    rows_per_batch = rows_per_batch or BATCH_ROWS
+    reader = con.sql(_HISTORY_SQL).to_arrow_reader(rows_per_batch)
+    return rebatch((batch.select(HISTORY.names).cast(HISTORY) for batch in reader), rows_per_batch)
+
+
+def rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """The same rows as contiguous batches of exactly `rows` rows (the last one fewer)."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        while batch.num_rows:
+            part = batch.slice(0, rows - held)
+            batch = batch.slice(part.num_rows)
+            pending.append(part)
+            held += part.num_rows
+            if held == rows:
+                yield _combined(pending)
+                pending, held = [], 0
+    if held:
+        yield _combined(pending)
+
+
+def _combined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def build_history(snapshots: pa.Table | Iterable[pa.Table]) -> pa.Table:
@@ -186,9 +182,9 @@ def newest_snapshot_at(history: pa.Table) -> dt.datetime | None:
 def add_snapshot(history: pa.Table, snapshot: pa.Table) -> pa.Table:
     """History extended by one snapshot newer than every snapshot it holds (else PipelineError: recompute).
 
-    Equal to build_history over the old snapshots plus this one.
+    Equal to build_history over the old snapshots plus this one (see `plan_extension` for how).
     """
-    rows = _snapshot_rows(snapshot)
+    rows = _snapshot_rows(snapshot).combine_chunks()
     times = pc.unique(rows.column("snapshot_at")).to_pylist()
     if len(times) != 1:
         raise PipelineError(f"add_snapshot takes one snapshot, got {len(times)} snapshot times")
@@ -199,8 +195,13 @@ def add_snapshot(history: pa.Table, snapshot: pa.Table) -> pa.Table:
             f"snapshot {new_at.isoformat()} is not newer than the history's newest {newest.isoformat()}: "
             "recompute with build_history over all snapshots"
         )
-    arrival = pa.table({"new_at": pa.array([new_at], SNAPSHOT_AT_TYPE)})
-    return _run(_ADD_SQL, snaps=rows, history=history, arrival=arrival)
+    history = history.select(HISTORY.names).cast(HISTORY)
+    plan = plan_extension(history.select(PLAN_COLUMNS), rows.column("entry_key"), rows.column("ips"), new_at)
+    new_rows = rows.select(NEW_SPELL_COLUMNS).take(pa.array(plan.new_rows))
+    batches = extended_batches(
+        plan, history.select(PLAN_COLUMNS), history.select(STREAMED_COLUMNS).to_batches(), new_rows
+    )
+    return pa.Table.from_batches(list(batches), HISTORY)
 
 
 def state_at(history: pa.Table, at: dt.datetime) -> set[str]:
@@ -212,3 +213,378 @@ def state_at(history: pa.Table, at: dt.datetime) -> set[str]:
     removed = history.column("removed_at")
     not_gone = pc.or_kleene(pc.is_null(removed), pc.greater(removed, at_scalar))
     return set(pc.filter(history.column("entry_key"), pc.and_(started, not_gone)).to_pylist())
+
+
+# ---- the fast path: one snapshot newer than the whole history ---------------------------------------
+# Only the spells active in the newest snapshot can change, and the rows stay in build_history's order
+# (entry_key, first_seen_at): a continued spell keeps its row, a closed one too, and a new spell goes right
+# after the key's older spells, i.e. at the key's place in the sorted keys. So the new history is the old
+# one read in order, with some columns of its active rows updated and the new spells merged in: no join
+# and no sort over the whole history, only a sort of the snapshot's keys.
+#
+# Keys are md5 hex digests: their first and last 16 digits as two 64-bit integers compare like the
+# strings. A key is matched on its first half (unique among a few million random digests) and checked on
+# its second; two different keys sharing a first half (odds ~1e-7 for 4 million keys) make `Unmergeable`,
+# and the caller recomputes with build_history. So does anything that is not 32 lowercase hex digits.
+#
+# Attributes: the key is the md5 of domain, url, authority, decision_number and decision_date (schema.py),
+# and is_wildcard follows from the domain, so a continued spell keeps its row's values for these; only its
+# ips (not in the key) are taken from the new snapshot.
+
+PLAN_COLUMNS = ["entry_key", "spell", "is_active"]
+STREAMED_COLUMNS = [name for name in HISTORY.names if name not in PLAN_COLUMNS]
+NEW_SPELL_COLUMNS = ["domain", "is_wildcard", "url", "authority", "decision_number", "decision_date"]
+
+
+class Unmergeable(PipelineError):
+    """The fast path cannot tell the keys apart exactly (not md5 hex, or a shared first half): recompute."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Extension:
+    """How one newer snapshot changes a history (`plan_extension`); rows are numbered from 0."""
+
+    new_at: dt.datetime
+    history_rows: int
+    continued: np.ndarray  # per history row: an active spell the snapshot continues
+    ended: np.ndarray  # per history row: an active spell the snapshot does not list (removed at new_at)
+    continued_rows: np.ndarray  # history rows of the continued spells, ascending
+    ips: pa.ChunkedArray  # the ips of the snapshot's lines, then those of its keys listed on several lines
+    continued_ips: np.ndarray  # per continued spell: its ips in the new snapshot, as an index into `ips`
+    new_rows: np.ndarray  # per new spell (in entry_key order): a snapshot row of its key
+    new_keys: pa.Array
+    new_spells: np.ndarray  # spell numbers: the key's older spells + 1
+    new_ips: pa.Array
+    new_positions: np.ndarray  # rows of the new spells in the extended history, ascending
+
+
+def key_words(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) 16 hex digits of each key as uint64: integer order = string order. Unmergeable else."""
+    chunks = keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]
+    halves = [_chunk_words(chunk) for chunk in chunks if len(chunk)]
+    if not halves:
+        return np.empty(0, np.uint64), np.empty(0, np.uint64)
+    return np.concatenate([h for h, _ in halves]), np.concatenate([lo for _, lo in halves])
+
+
+def _chunk_words(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        raise Unmergeable("entry keys must be non-null strings")
+    count = len(chunk)
+    width = 8 if pa.types.is_large_string(chunk.type) else 4
+    offsets = np.frombuffer(chunk.buffers()[1], f"<i{width}", count + 1, chunk.offset * width)
+    if not np.array_equal(np.diff(offsets), np.full(count, 32)):
+        raise Unmergeable("entry keys must be 32 hex digits")
+    chars = memoryview(chunk.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+    try:
+        octets = binascii.unhexlify(chars)  # 0-9, a-f, A-F
+    except binascii.Error:
+        raise Unmergeable("entry keys must be hex digits") from None
+    lower = np.uint64(0x2020202020202020)  # 0x20 is set in 0-9 and a-f, clear in A-F
+    if not np.all(np.frombuffer(chars, np.uint64) & lower == lower):
+        raise Unmergeable("entry keys must be lowercase hex digits")
+    words = np.frombuffer(octets, ">u8").reshape(count, 2).astype(np.uint64)
+    return words[:, 0], words[:, 1]
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryKeys:
+    """What the fast path needs of the old history's rows (`history_keys`)."""
+
+    high: np.ndarray
+    low: np.ndarray
+    active: np.ndarray
+    spell: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class LineKeys:
+    """A snapshot's lines grouped by key, in key order (`line_keys`)."""
+
+    order: np.ndarray  # line numbers sorted by key
+    starts: np.ndarray  # where each key's group starts in `order`
+    high: np.ndarray  # per key
+    low: np.ndarray
+
+
+def history_keys(history: pa.Table) -> HistoryKeys:
+    """The keys, activity and spell numbers of a history in build_history's order (PLAN_COLUMNS suffice)."""
+    high, low = key_words(history.column("entry_key"))
+    active = _numpy(history.column("is_active"))
+    _check_order(high, low, active)
+    return HistoryKeys(high, low, active, _numpy(history.column("spell")))
+
+
+def line_keys(keys: pa.ChunkedArray) -> LineKeys:
+    """The snapshot's line keys sorted and grouped (a sort of 64-bit integers: the costly step)."""
+    high, low = key_words(keys)
+    order = np.argsort(high)
+    high, low = high[order], low[order]
+    first = np.ones(len(order), bool)
+    first[1:] = high[1:] != high[:-1]
+    if np.any(low[1:][~first[1:]] != low[:-1][~first[1:]]):
+        raise Unmergeable("two entry keys share their first 16 digits")
+    starts = np.flatnonzero(first)
+    return LineKeys(order, starts, high[starts], low[starts])
+
+
+def plan_extension(
+    history: pa.Table | HistoryKeys, keys: pa.ChunkedArray, ips: pa.ChunkedArray, new_at, lines=None
+) -> Extension:
+    """The changes one snapshot (its lines' keys and ips) newer than all makes to a history.
+
+    `history`: at least its PLAN_COLUMNS, in build_history's order, or their `history_keys`; `lines`:
+    `line_keys(keys)` if already computed (derive computes both halves in parallel). Raises Unmergeable.
+    """
+    old = history if isinstance(history, HistoryKeys) else history_keys(history)
+    lines = lines if lines is not None else line_keys(keys)
+    high = old.high
+    last = np.searchsorted(high, lines.high, side="right") - 1  # the key's newest spell, or the row before
+    at = np.maximum(last, 0)
+    known = (last >= 0) & (high[at] == lines.high) if len(high) else np.zeros(len(lines.starts), bool)
+    if np.any(old.low[at[known]] != lines.low[known]):
+        raise Unmergeable("two entry keys share their first 16 digits")
+    continues = known & old.active[at] if len(high) else known
+    ips_source, ips_index = _key_ips(ips, lines.order, lines.starts)
+
+    continued_rows = at[continues]
+    continued = np.zeros(len(high), bool)
+    continued[continued_rows] = True
+    fresh = np.flatnonzero(~continues)
+    new_rows = lines.order[lines.starts[fresh]]
+    return Extension(
+        new_at=new_at,
+        history_rows=len(high),
+        continued=continued,
+        ended=old.active & ~continued,
+        continued_rows=continued_rows,
+        ips=ips_source,
+        continued_ips=ips_index[continues],
+        new_rows=new_rows,
+        new_keys=_combined_array(keys.take(pa.array(new_rows))),
+        new_spells=np.where(known, old.spell[at] + 1 if len(high) else 1, 1)[fresh].astype(np.int64),
+        new_ips=ips_source.take(pa.array(ips_index[fresh])),
+        new_positions=last[fresh] + 1 + np.arange(len(fresh)),
+    )
+
+
+def _check_order(high: np.ndarray, low: np.ndarray, active: np.ndarray) -> None:
+    """The history must be in key order, each key's active spell (if any) its last row."""
+    if len(high) < 2:
+        return
+    if np.any(high[1:] < high[:-1]):
+        raise Unmergeable("history rows are not in entry_key order")
+    same = high[1:] == high[:-1]
+    if np.any(low[1:][same] != low[:-1][same]):
+        raise Unmergeable("two entry keys share their first 16 digits")
+    if np.any(active[:-1] & same):
+        raise Unmergeable("an active spell is not its entry's last")
+
+
+def _key_ips(
+    ips: pa.ChunkedArray, order: np.ndarray, starts: np.ndarray
+) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """(values, index per key group): the ips of each key, as build_history collapses a key's lines.
+
+    A key on one line keeps that line's ips; a key on several lines (rare) gets _IPS_SQL over them,
+    appended to the lines' values.
+    """
+    values = ips if isinstance(ips, pa.ChunkedArray) else pa.chunked_array([ips])
+    index = order[starts]
+    sizes = np.diff(np.append(starts, len(order)))
+    repeated = sizes > 1
+    if not repeated.any():
+        return values, index
+    positions = np.flatnonzero(np.repeat(repeated, sizes))
+    groups = np.repeat(np.arange(len(starts)), sizes)[positions]
+    table = pa.table({"key_group": pa.array(groups), "ips": values.take(pa.array(order[positions]))})
+    con = duckdb.connect()
+    try:
+        con.register("lines", table)
+        merged = con.sql(
+            f"select key_group, {_IPS_SQL} as ips from lines group by key_group order by key_group"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    index = index.copy()
+    index[repeated] = len(values) + np.arange(int(repeated.sum()))
+    merged_ips = merged.column("ips").cast(values.type)
+    return pa.chunked_array(values.chunks + merged_ips.chunks, values.type), index
+
+
+def _numpy(values: pa.ChunkedArray) -> np.ndarray:
+    """A bool or int64 column without nulls as one numpy array, from its buffers (to_numpy imports pandas)."""
+    parts = []
+    for chunk in values.chunks:
+        if chunk.null_count:
+            raise Unmergeable(f"unexpected nulls in {values.type} history column")
+        if pa.types.is_boolean(chunk.type):
+            bits = np.unpackbits(np.frombuffer(chunk.buffers()[1], np.uint8), bitorder="little")
+            parts.append(bits[chunk.offset : chunk.offset + len(chunk)].astype(bool))
+        else:
+            parts.append(np.frombuffer(chunk.buffers()[1], np.int64, len(chunk), chunk.offset * 8))
+    dtype = bool if pa.types.is_boolean(values.type) else np.int64
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
+
+
+def _combined_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values
+    return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+
+
+def extended_batches(
+    plan: Extension,
+    history: pa.Table,
+    streamed: Iterable[pa.RecordBatch],
+    new_spells: pa.Table,
+    rows_per_batch: int | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The extended history as HISTORY batches of exactly `rows_per_batch` rows (as history_batches cuts).
+
+    `history`: the old history's PLAN_COLUMNS; `streamed`: its STREAMED_COLUMNS as batches, in row order
+    (read while writing, so the whole old history is never in memory); `new_spells`: NEW_SPELL_COLUMNS of
+    the snapshot rows `plan.new_rows`, in that order. Each output column is put together from the pieces
+    it comes from (old rows, the continued spells' new ips, new spells) with one concatenation and, when
+    new spells fall into the batch, one take.
+    """
+    rows_per_batch = rows_per_batch or BATCH_ROWS
+    continued_ips, continued_at = _ips_by_batch(plan, rows_per_batch)
+    added = _new_spell_table(plan, new_spells)
+    cursor = _Cursor(streamed)
+    total = plan.history_rows + len(plan.new_positions)
+    for begin in range(0, total, rows_per_batch):
+        end = min(begin + rows_per_batch, total)
+        new_begin, new_end = (int(i) for i in np.searchsorted(plan.new_positions, [begin, end]))
+        old_begin, old_end = begin - new_begin, end - new_end
+        old = old_end - old_begin
+        pieces = {name: [] for name in HISTORY.names}
+        for part in cursor.take(old):
+            for name, column in zip(STREAMED_COLUMNS, part.columns, strict=True):
+                pieces[name].append(column)
+        pieces.update(_updated_columns(plan, history, pieces, old_begin, old))
+        # ips: the old row's, or the snapshot's for a continued spell
+        first, last = (int(i) for i in np.searchsorted(plan.continued_rows, [old_begin, old_end]))
+        pieces["ips"].append(continued_ips.slice(first, last - first))
+        ips_rows = np.arange(old, dtype=np.int64)
+        ips_rows[plan.continued_rows[first:last] - old_begin] = old + continued_at[first:last] - first
+        for name in HISTORY.names:
+            pieces[name].extend(added.column(name).slice(new_begin, new_end - new_begin).chunks)
+        rows = _merged_rows(old, plan.new_positions[new_begin:new_end] - begin)
+        ips_take = rows + (last - first)  # new rows: after the continued spells' ips
+        from_old = rows < old
+        ips_take[from_old] = ips_rows[rows[from_old]]
+        arrays = [
+            _gather(
+                pieces[name],
+                ips_take if name == "ips" else rows,
+                plain=name != "ips" and new_end == new_begin,
+            )
+            for name in HISTORY.names
+        ]
+        yield pa.RecordBatch.from_arrays(arrays, schema=HISTORY)
+
+
+def _ips_by_batch(plan: Extension, rows_per_batch: int) -> tuple[pa.Array, np.ndarray]:
+    """The continued spells' new ips grouped by output batch, and where each spell's value is.
+
+    Same values as plan.ips.take(plan.continued_ips), but copied without random access over the whole
+    snapshot: the snapshot's values are read in their own order, once per batch (a stable radix sort by
+    batch number), and each batch then picks its values from its own group, which fits in the CPU cache.
+    Group k holds the values of the continued spells of batch k; (values, position per continued spell).
+    """
+    count = len(plan.continued_rows)
+    inserted_before = np.searchsorted(
+        plan.new_positions - np.arange(len(plan.new_positions)), plan.continued_rows, side="right"
+    )
+    batch = (plan.continued_rows + inserted_before) // rows_per_batch
+    batch = batch.astype(np.uint16) if count and batch[-1] < 2**16 else batch  # uint16: a radix sort
+    owner = np.full(len(plan.ips), -1, np.int64)
+    owner[plan.continued_ips] = np.arange(count)
+    used = np.flatnonzero(owner >= 0)  # snapshot values in their order
+    spells = owner[used]
+    by_batch = np.argsort(batch[spells], kind="stable")
+    values = plan.ips.take(pa.array(used[by_batch]))
+    position = np.empty(count, np.int64)
+    position[spells[by_batch]] = np.arange(count)
+    return _combined_array(values), position
+
+
+def _merged_rows(old: int, positions: np.ndarray) -> np.ndarray:
+    """Source row per output row: old rows 0..old-1 in order, new row k (index old + k) at positions[k]."""
+    if not len(positions):
+        return np.arange(old, dtype=np.int64)
+    is_new = np.zeros(old + len(positions), bool)
+    is_new[positions] = True
+    rows = np.empty(len(is_new), np.int64)
+    rows[~is_new] = np.arange(old)
+    rows[is_new] = old + np.arange(len(positions))
+    return rows
+
+
+def _gather(pieces: list[pa.Array], rows: np.ndarray, plain: bool) -> pa.Array:
+    """One contiguous array: the pieces concatenated (`plain`), or taken at `rows` of their concatenation."""
+    if plain:
+        pieces = [piece for piece in pieces if len(piece)] or pieces[:1]
+        return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+    return pa.concat_arrays(pieces).take(pa.array(rows))  # faster than a take over the chunks
+
+
+def _updated_columns(plan: Extension, history: pa.Table, pieces: dict, begin: int, rows: int) -> dict:
+    """Old rows begin..begin+rows of the columns that change or come from `history` (PLAN_COLUMNS), as chunks.
+
+    Continued spells are seen once more, ended ones closed; `pieces` holds the rows' streamed columns.
+    """
+    if not rows:
+        return {name: [] for name in (*PLAN_COLUMNS, "last_seen_at", "removed_at", "snapshots_seen")}
+    at = pa.scalar(plan.new_at, SNAPSHOT_AT_TYPE)
+    continued, ended = plan.continued[begin : begin + rows], plan.ended[begin : begin + rows]
+    planned = {name: history.column(name).slice(begin, rows) for name in PLAN_COLUMNS}
+
+    def old(name: str) -> pa.Array:
+        return _gather(pieces[name], np.empty(0), plain=True)
+
+    return {
+        "entry_key": planned["entry_key"].chunks,
+        "spell": planned["spell"].chunks,
+        "is_active": pc.and_(planned["is_active"], pa.array(~ended)).chunks,
+        "last_seen_at": [pc.if_else(pa.array(continued), at, old("last_seen_at"))],
+        "removed_at": [pc.if_else(pa.array(ended), at, old("removed_at"))],
+        "snapshots_seen": [pc.add(old("snapshots_seen"), pa.array(continued.astype(np.int64)))],
+    }
+
+
+def _new_spell_table(plan: Extension, new_spells: pa.Table) -> pa.Table:
+    count = len(plan.new_rows)
+    at = pa.array(np.full(count, np.datetime64(plan.new_at, "us")), SNAPSHOT_AT_TYPE)
+    columns = {
+        "entry_key": plan.new_keys,
+        "spell": pa.array(plan.new_spells, pa.int64()),
+        "ips": plan.new_ips,
+        **{name: new_spells.column(name) for name in NEW_SPELL_COLUMNS},
+        "first_seen_at": at,
+        "last_seen_at": at,
+        "removed_at": pa.nulls(count, SNAPSHOT_AT_TYPE),
+        "is_active": pa.array(np.ones(count, bool)),
+        "snapshots_seen": pa.array(np.ones(count, np.int64)),
+    }
+    return pa.table([columns[name] for name in HISTORY.names], schema=HISTORY).combine_chunks()
+
+
+class _Cursor:
+    """Consecutive row ranges of a stream of record batches (as slices of them: nothing is copied)."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self._batches = iter(batches)
+        self._pending: pa.RecordBatch | None = None
+
+    def take(self, rows: int) -> list[pa.RecordBatch]:
+        parts = []
+        while rows:
+            if self._pending is None or not self._pending.num_rows:
+                self._pending = next(self._batches)
+            part = self._pending.slice(0, rows)
+            self._pending = self._pending.slice(part.num_rows)
+            parts.append(part)
+            rows -= part.num_rows
+        return parts

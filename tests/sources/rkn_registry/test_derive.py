@@ -11,6 +11,7 @@ import pytest
 from pipelines import lake
 from pipelines.registry import get_source
 from pipelines.sources.rkn_registry import derive as derive_module
+from pipelines.sources.rkn_registry import history as history_module
 from pipelines.sources.rkn_registry.derive import history_path, read_coverage
 from pipelines.sources.rkn_registry.history import build_history
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files, vintage_of
@@ -142,3 +143,33 @@ def test_a_vintage_gone_from_the_lake_is_gone_from_the_history(settings, samples
 )
 def test_the_fast_path_is_taken_only_for_one_snapshot_newer_than_all(covered, wanted, expected):
     assert derive_module._fast_path_vintage(covered, wanted) == expected
+
+
+def test_fast_path_over_many_row_groups_gives_the_bytes_of_a_full_recomputation(
+    settings, samples, monkeypatch
+):
+    monkeypatch.setattr(history_module, "BATCH_ROWS", 3)  # row groups of 3 spells: new spells cross them
+    for snapshot in samples:
+        put(settings, snapshot)
+        SPEC.derive(settings)
+    path = history_path(settings.lake_dir, "rkn_registry")
+    assert pq.ParquetFile(path).metadata.num_row_groups > 2
+    incremental = path.read_bytes()
+    path.unlink()
+    SPEC.derive(settings)
+    assert path.read_bytes() == incremental
+
+
+def test_keys_the_fast_path_cannot_tell_apart_are_recomputed(settings, samples):
+    put(settings, samples[0])
+    SPEC.derive(settings)
+    key = samples[0].table.column("entry_key")[0].as_py()
+    twin = key[:16] + ("0" if key[16] != "0" else "1") + key[17:]  # same first 16 digits, another entry
+    keys = samples[1].table.column("entry_key").to_pylist()
+    keys[0] = twin
+    index = samples[1].table.schema.get_field_index("entry_key")
+    field = samples[1].table.schema.field(index)
+    second = samples[1].table.set_column(index, field, pa.array(keys, pa.string()))
+    put(settings, samples[1], table=second)
+    SPEC.derive(settings)
+    assert stored(settings).equals(build_history([samples[0].table, second]))

@@ -5,10 +5,22 @@ from __future__ import annotations
 import random
 import time
 
+import pyarrow as pa
 import pytest
 
 from pipelines.errors import PipelineError
-from pipelines.sources.rkn_registry.history import HISTORY, add_snapshot, build_history, state_at
+from pipelines.sources.rkn_registry.history import (
+    HISTORY,
+    NEW_SPELL_COLUMNS,
+    PLAN_COLUMNS,
+    STREAMED_COLUMNS,
+    Unmergeable,
+    add_snapshot,
+    build_history,
+    extended_batches,
+    plan_extension,
+    state_at,
+)
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files
 from tests.conftest import SAMPLES_DIR, require_real
 
@@ -89,3 +101,46 @@ def test_real_incremental_history_equals_recomputation_at_every_step(real_snapsh
         history = add_snapshot(history, snapshot.table)
         if i % 10 == 9 or i == len(real_snapshots) - 1:
             assert history.equals(build_history([s.table for s in real_snapshots[: i + 1]]))
+
+
+def extended_in_batches(history, snapshot, rows_per_batch: int, streamed_rows: int):
+    """add_snapshot's steps by hand, with tiny batches: every batch boundary case on a few rows."""
+    rows = snapshot.combine_chunks()
+    new_at = rows.column("snapshot_at")[0].as_py()
+    plan = plan_extension(history.select(PLAN_COLUMNS), rows.column("entry_key"), rows.column("ips"), new_at)
+    new_spells = rows.select(NEW_SPELL_COLUMNS).take(plan.new_rows)
+    streamed = history.select(STREAMED_COLUMNS).to_batches(max_chunksize=streamed_rows)
+    return list(extended_batches(plan, history.select(PLAN_COLUMNS), streamed, new_spells, rows_per_batch))
+
+
+@pytest.mark.parametrize(("rows_per_batch", "streamed_rows"), [(1, 1), (2, 3), (3, 2), (5, 7), (1000, 4)])
+def test_extension_cut_in_any_batches_equals_the_recomputation(rows_per_batch, streamed_rows):
+    snaps = [s.table for s in sample_snapshots()]  # 2025-05-10 lists keys twice: repeated lines merge
+    history = HISTORY.empty_table()
+    for i, snapshot in enumerate(snaps):
+        batches = extended_in_batches(history, snapshot, rows_per_batch, streamed_rows)
+        assert (
+            all(b.num_rows == rows_per_batch for b in batches[:-1]) and batches[-1].num_rows <= rows_per_batch
+        )
+        history = pa.Table.from_batches(batches, HISTORY)
+        assert history.equals(build_history(snaps[: i + 1]))
+
+
+def with_key(table: pa.Table, row: int, key: str) -> pa.Table:
+    keys = table.column("entry_key").to_pylist()
+    keys[row] = key
+    index = table.schema.get_field_index("entry_key")
+    return table.set_column(index, table.schema.field(index), pa.array(keys, pa.string()))
+
+
+def test_add_snapshot_refuses_keys_it_cannot_tell_apart():
+    first, second = (s.table for s in sample_snapshots()[:2])
+    history = build_history(first)
+    key = first.column("entry_key")[0].as_py()
+    twin = key[:16] + ("0" if key[16] != "0" else "1") + key[17:]  # same first 16 digits, another key
+    with pytest.raises(Unmergeable, match="first 16 digits"):
+        add_snapshot(history, with_key(second, 0, twin))
+    with pytest.raises(Unmergeable, match="lowercase hex"):
+        add_snapshot(history, with_key(second, 0, key.upper()))
+    with pytest.raises(Unmergeable, match="32 hex digits"):
+        add_snapshot(history, with_key(second, 0, key + "0"))
