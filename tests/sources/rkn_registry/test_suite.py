@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import itertools
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from expectations.common import ROW_COUNT_COLLAPSE_FLOOR
 from expectations.rkn_registry import build_suite
+from pipelines import gate
+from pipelines.lake import PART, partition_dir, write_batches
+from pipelines.sources.rkn_registry.parse import parse_snapshot
 from pipelines.sources.rkn_registry.schema import REGISTRY_SNAPSHOT
 from tests.conftest import require_real
+
+DUMP = (
+    "Updated: 2025-04-05 13:00:00 +0000\n"
+    "192.0.2.1;a.example;http://a.example/x;суд;2-1/2025;2025-03-01\n"
+    "192.0.2.2;b.example;http://b.example/y;ФСКН;2/1/11-1734;2013-01-02\n"
+).encode("cp1251")
 
 
 def kinds(suite) -> list[str]:
@@ -53,3 +64,21 @@ def test_no_real_week_loses_half_the_registry():
     ]
     shares = [new / old for old, new in itertools.pairwise(counts)]
     assert min(shares) >= ROW_COUNT_COLLAPSE_FLOOR
+
+
+def validate(settings, table: pa.Table):
+    path = partition_dir(settings.staging_dir, "rkn_registry", "registry_snapshot", "v1") / PART
+    write_batches(path, table.schema, table.to_batches())
+    return gate.validate_batch(settings, "rkn_registry", "registry_snapshot", "v1", path)
+
+
+def test_parsed_snapshot_passes_the_gate(settings):
+    result = validate(settings, parse_snapshot([("dump.csv", DUMP)], vintage="v1").table)
+    assert result.passed, result.failed
+
+
+def test_entry_key_of_another_length_fails_the_gate(settings):
+    table = parse_snapshot([("dump.csv", DUMP)], vintage="v1").table
+    broken = pc.utf8_slice_codeunits(table.column("entry_key"), 0, 31)
+    result = validate(settings, table.set_column(1, REGISTRY_SNAPSHOT.field("entry_key"), broken))
+    assert [line.split("(", 1)[0] for line in result.failed] == ["expect_column_value_lengths_to_equal"]
