@@ -213,39 +213,24 @@ class BlockingSpec:
     columns: tuple[str, ...]  # output columns, in order
 
 
+def _without_quarter(mart: str) -> tuple[str, ...]:
+    """A mart's contract columns as published for one quarter (the quarter is the publication's)."""
+    return tuple(column for column in BLOCKING_MART_COLUMNS[mart] if column != "quarter")
+
+
 REGISTRY_CHANGES = BlockingSpec(
     "registry_changes_by_authority",
     "Registry changes by authority",
     "blocking registry changes",
     (REGISTRY_QUARTER,),
-    (
-        "registry",
-        "registry_country",
-        "authority",
-        "entries_added",
-        "entries_removed",
-        "active_at_quarter_end",
-    ),
+    _without_quarter(REGISTRY_QUARTER),
 )
 NEWS_DOMAINS = BlockingSpec(
     "blocked_news_domains",
     "Blocked news, political and human-rights domains",
     "blocking news domains",
     (BLOCKED_NEWS,),
-    (
-        "country_code",
-        "domain",
-        "category_code",
-        "category",
-        "evidence",
-        "measurements",
-        "anomalies",
-        "confirmed",
-        "anomaly_rate",
-        "days_covered",
-        "first_day",
-        "last_day",
-    ),
+    _without_quarter(BLOCKED_NEWS),
 )
 TESTLIST_COVERAGE = BlockingSpec(
     "testlist_coverage",
