@@ -30,6 +30,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# Writer hint (pipelines/lake.py): near-unique strings are stored without a dictionary, which only costs the
+# writer time (measured: staging write of 2 million lines 1.47 -> 1.18 s, same file size).
+PLAIN = {b"parquet.dictionary": b"false"}
+
 # Naive timestamps holding UTC: the gate names timestamp[us] (DuckDB TIMESTAMP) but no zoned type.
 SNAPSHOT_AT_TYPE = pa.timestamp("us")
 
@@ -42,21 +46,21 @@ LINEAGE = [
 
 # Attributes of an entry as published (what the history carries along with the key).
 ENTRY_FIELDS = [
-    pa.field("ips", pa.string()),
+    pa.field("ips", pa.string(), metadata=PLAIN),
     pa.field("ip_count", pa.int64(), nullable=False),
-    pa.field("domain", pa.string()),
+    pa.field("domain", pa.string(), metadata=PLAIN),
     pa.field("is_wildcard", pa.bool_(), nullable=False),
-    pa.field("url", pa.string()),
+    pa.field("url", pa.string(), metadata=PLAIN),
     pa.field("url_count", pa.int64(), nullable=False),
     pa.field("authority", pa.string(), nullable=False),
-    pa.field("decision_number", pa.string(), nullable=False),
+    pa.field("decision_number", pa.string(), nullable=False, metadata=PLAIN),
     pa.field("decision_date", pa.date32(), nullable=False),
 ]
 
 REGISTRY_SNAPSHOT = pa.schema(
     [
         pa.field("snapshot_at", SNAPSHOT_AT_TYPE, nullable=False),
-        pa.field("entry_key", pa.string(), nullable=False),
+        pa.field("entry_key", pa.string(), nullable=False, metadata=PLAIN),
         *ENTRY_FIELDS,
         pa.field("is_duplicate", pa.bool_(), nullable=False),
         pa.field("is_repeat_key", pa.bool_(), nullable=False),

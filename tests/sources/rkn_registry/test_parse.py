@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -49,6 +50,7 @@ def test_repeated_lines_are_kept_and_flagged():
     assert table.column("is_repeat_key").to_pylist() == [False, False, False, True, True, False]
     keys = table.column("entry_key").to_pylist()
     assert keys[0] == keys[3] == keys[4] and len(set(keys)) == 4
+    assert all(re.fullmatch("[0-9a-f]{32}", key) for key in keys)  # md5 hex: the gate checks the length
     assert duplicate_summary(table) == {
         "lines": 6,
         "entries": 4,
