@@ -22,18 +22,18 @@ def _console():
     return Console(stderr=True, highlight=False)
 
 
-def _mirror_plan(root: Path, spec, settings: Settings) -> list[tuple[Path, str | None]] | None:
+def _mirror_plan(root: Path, spec, settings: Settings) -> tuple[list[tuple[Path, str | None]] | None, str]:
     """Where one source's copies are in a mirror: DIR/<source_id>/ when it exists (a mirror of several
-    sources, like data/samples), else DIR itself; None when the mirror holds nothing of the source."""
+    sources, like data/samples), else DIR itself. Returns (plan, "") or (None, why nothing was found)."""
     from pipelines.fetch import mirror_vintages
 
     folder = root / spec.source_id if (root / spec.source_id).is_dir() else root
     try:
-        return mirror_vintages(folder, spec, settings)
-    except PipelineError:
+        return mirror_vintages(folder, spec, settings), ""
+    except PipelineError as error:
         if folder != root:
             raise
-        return None
+        return None, str(error)
 
 
 def _plans(args, settings: Settings) -> list[tuple]:
@@ -47,16 +47,11 @@ def _plans(args, settings: Settings) -> list[tuple]:
     root = Path(args.mirror)
     if not root.is_dir():
         raise PipelineError(f"mirror folder not found: {root}")
-    plans = [(spec, _mirror_plan(root, spec, settings)) for spec in specs]
-    missing = [spec.source_id for spec, plan in plans if plan is None]
-    if args.sources and missing:
-        raise PipelineError(f"mirror {root} holds no copy of {', '.join(missing)}")
-    plans = [(spec, plan) for spec, plan in plans if plan is not None]
-    if not plans:
-        raise PipelineError(
-            f"mirror {root} holds no copy of any source ({', '.join(s.source_id for s in specs)})"
-        )
-    return plans
+    found = {spec.source_id: _mirror_plan(root, spec, settings) for spec in specs}
+    missing = [why for plan, why in found.values() if plan is None]
+    if missing and (args.sources or len(missing) == len(specs)):
+        raise PipelineError("; ".join(missing))
+    return [(spec, found[spec.source_id][0]) for spec in specs if found[spec.source_id][0] is not None]
 
 
 def _outcome(result) -> str:

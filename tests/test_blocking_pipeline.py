@@ -126,7 +126,7 @@ def test_backfill_replays_snapshot_files_in_the_order_of_their_updated_lines(tmp
         (("backfill", "nope", "."), "unknown source 'nope'"),
         (
             ("run", "--sources", "rkn_registry", "--mirror", str(SAMPLES_DIR / "google_removals")),
-            "holds no copy of rkn_registry",
+            "holds no file of the rkn_registry plan",
         ),
     ],
 )
