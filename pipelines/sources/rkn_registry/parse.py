@@ -98,6 +98,22 @@ class Snapshot:
 
 
 # ---- first line and encoding ----------------------------------------------------------------------
+
+
+def _unquoted(delimiter: str, **extra) -> pacsv.ParseOptions:
+    """Arrow CSV options for the dumps: no quoting or escaping at all (a `"` is part of a URL), one record
+    per line, blank lines skipped."""
+    return pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char=False,
+        double_quote=False,
+        escape_char=False,
+        newlines_in_values=False,
+        ignore_empty_lines=True,
+        **extra,
+    )
+
+
 def parse_updated(line: bytes, source_file: str) -> dt.datetime:
     """The snapshot time of an `Updated: 2013-06-06 07:05:00 +0000` line, as an aware UTC datetime."""
     text = line.rstrip(b"\r\n").decode("ascii", errors="replace")
@@ -164,15 +180,7 @@ def read_lines(body: bytes, source_file: str) -> pa.ChunkedArray:
         table = pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=["line"], encoding=ENCODING, block_size=BLOCK_SIZE),
-            parse_options=pacsv.ParseOptions(
-                delimiter="\x1f",
-                quote_char=False,
-                double_quote=False,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=True,
-                invalid_row_handler=keep_as_error,
-            ),
+            parse_options=_unquoted("\x1f", invalid_row_handler=keep_as_error),
             convert_options=pacsv.ConvertOptions(
                 column_types={"line": pa.string()},
                 strings_can_be_null=False,
@@ -538,14 +546,7 @@ def _read_fields(data: bytes, start: int) -> pa.Table:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(column_names=list(FIELD_NAMES), block_size=FAST_BLOCK_SIZE),
-            parse_options=pacsv.ParseOptions(
-                delimiter=";",
-                quote_char=False,
-                double_quote=False,
-                escape_char=False,
-                newlines_in_values=False,
-                ignore_empty_lines=True,
-            ),
+            parse_options=_unquoted(";"),
             convert_options=pacsv.ConvertOptions(
                 column_types=_FIELD_TYPES,
                 null_values=[],
