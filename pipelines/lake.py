@@ -10,9 +10,11 @@ landed (the `[!.]` keeps temporary `.tmp-*` files and `.old-*` folders out of re
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,14 +36,18 @@ def partition_dir(zone_dir: Path, source_id: str, dataset: str, vintage: str) ->
     return zone_dir / source_id / dataset / f"vintage={vintage}"
 
 
-def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
-    """Write record batches to `path` atomically; returns the row count."""
+def write_batches(
+    path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch], options: dict | None = None
+) -> int:
+    """Write record batches to `path` atomically; returns the row count. `options` (ParquetWriter keyword
+    arguments) replace the lake's defaults, for a table that knows better (e.g. the registry history)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     rows = 0
     try:
-        with pq.ParquetWriter(tmp, _without_hints(schema), **PARQUET_OPTIONS, **_encodings(schema)) as writer:
+        writer_options = options if options is not None else {**PARQUET_OPTIONS, **_encodings(schema)}
+        with pq.ParquetWriter(tmp, _without_hints(schema), **writer_options) as writer:
             for batch in batches:
                 if batch.schema != schema:
                     batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
@@ -114,3 +120,42 @@ def lake_vintages(lake_dir: Path, source_id: str, dataset: str) -> list[str]:
 
 def row_count(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
+    """`batches`, produced in a background thread up to `depth` ahead of the consumer; an exception of
+    the producer is raised here, in the consumer, as it was raised."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except Exception as error:  # noqa: BLE001 - raised again by the consumer
+            put(("error", error))
+
+    thread = threading.Thread(target=produce, name="prefetch-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()

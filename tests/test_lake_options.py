@@ -114,7 +114,7 @@ def test_error_while_producing_batches_is_raised_as_is_and_leaves_no_file(tmp_pa
 
     path = tmp_path / "part-0.parquet"
     with pytest.raises(ParseError, match="^dump.csv: data row 7, column 'url': malformed URL: 'x'$"):
-        lake.write_batches(path, HINTED, parse._prefetched(batches()))
+        lake.write_batches(path, HINTED, lake.prefetched(batches()))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -126,7 +126,7 @@ def test_writer_stopping_early_stops_the_producer(tmp_path):
             produced.append(i)
             yield _batch()
 
-    stream = parse._prefetched(batches(), depth=1)
+    stream = lake.prefetched(batches(), depth=1)
     next(stream)
     stream.close()  # what write_batches' failure does to its iterator
     assert len(produced) <= 3

@@ -30,11 +30,8 @@ import ctypes
 import ctypes.util
 import datetime as dt
 import json
-import os
-import queue
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -210,7 +207,9 @@ def _extended(current: Path, snapshot: Path, at: dt.datetime) -> Iterator[pa.Rec
     del lines, old_future, keys_future
     _release_memory()  # the readers' buffers and the plan's temporaries: some 300 MB for 2 million rows
     new_spells = _rows(snapshot_file, plan.new_rows, NEW_SPELL_COLUMNS)
-    streamed = _prefetched(history_file.iter_batches(batch_size=history.BATCH_ROWS, columns=STREAMED_COLUMNS))
+    streamed = lake.prefetched(
+        history_file.iter_batches(batch_size=history.BATCH_ROWS, columns=STREAMED_COLUMNS), depth=2
+    )
     yield from extended_batches(plan, old, streamed, new_spells)
 
 
@@ -242,30 +241,26 @@ def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
 
 
 def write_history(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
-    """Write the history atomically (temporary file + rename), one row group per batch; returns the rows.
+    """Write the history atomically with lake.write_batches, one row group per batch; returns the rows.
 
-    Like lake.write_batches, with options for this table: dictionaries only for its few-valued columns
-    (trying them on the unique keys, ips, domains and URLs took 2.1 s instead of 1.5 s to write 2 million
-    spells, and 0.8 s instead of 0.55 s to read them back), zstd except for entry_key (hex digits: zstd
-    halves them for 0.25 s per 2 million), statistics only where they can prune. The batches are computed
-    in a second thread while this one encodes, so reading and computing overlap with writing.
+    With options for this table: dictionaries only for its few-valued columns (trying them on the unique
+    keys, ips, domains and URLs took 2.1 s instead of 1.5 s to write 2 million spells, and 0.8 s instead
+    of 0.55 s to read them back), zstd except for entry_key (hex digits: zstd halves them for 0.25 s per
+    2 million), statistics only where they can prune. The batches are computed in a second thread while
+    this one encodes, so reading and computing overlap with writing.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
-    os.close(fd)
-    rows = 0
-    try:
-        with pq.ParquetWriter(tmp, schema, **WRITE_OPTIONS) as writer:
-            for batch in _prefetched(batches):
-                writer.write_batch(batch)
-                rows += batch.num_rows
-                del batch
-                _release_memory()  # keeps the peak down: the allocators hold on to freed batches
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rows
+    return lake.write_batches(
+        path, schema, _released(lake.prefetched(batches, depth=2)), options=WRITE_OPTIONS
+    )
+
+
+def _released(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches, handing freed memory back after each one is written (keeps the peak down: the
+    allocators hold on to freed batches)."""
+    for batch in batches:
+        yield batch
+        del batch
+        _release_memory()
 
 
 def _release_memory() -> None:
@@ -284,39 +279,6 @@ def _load_libc():
 
 
 _LIBC = _load_libc()
-
-
-def _prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """The batches, produced by a worker thread up to `depth` ahead (its exceptions are re-raised here)."""
-    done = object()
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                slots.put(batch)
-            slots.put(done)
-        except BaseException as error:  # noqa: BLE001 - re-raised by the consumer
-            slots.put(error)
-
-    worker = threading.Thread(target=produce, name="registry-history", daemon=True)
-    worker.start()
-    try:
-        while (item := slots.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                slots.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        worker.join()
 
 
 def _connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:

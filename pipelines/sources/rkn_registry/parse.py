@@ -43,9 +43,7 @@ import codecs
 import datetime as dt
 import io
 import ipaddress
-import queue
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from pipelines import lake
 from pipelines.errors import LayoutError, ParseError
 from pipelines.sources import ParsedFile
 from pipelines.sources.rkn_registry.schema import ENTRY_KEY_FIELDS, REGISTRY_SNAPSHOT
@@ -383,7 +382,7 @@ def _fast_batches(
 
     Everything that can fail (_Unusual) runs before this returns; the entry keys, which cannot fail, are
     hashed block by block while the returned iterator is consumed, so that the consumer (the Parquet
-    writer, see _prefetched) writes a block while the next one is hashed.
+    writer, see lake.prefetched) writes a block while the next one is hashed.
     """
     snapshot_at, lengths, fields = _fast_fields(names, read)
     if fields is None:
@@ -455,45 +454,6 @@ class _RepeatFlags:
         self.numbers = np.concatenate([self.numbers, numbers])
         self.ordered = np.sort(np.concatenate([self.ordered, ordered]), kind="stable")  # merges two runs
         return is_duplicate.slice(before), is_repeat_key.slice(before)
-
-
-def _prefetched(batches: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
-    """`batches`, produced in a background thread up to `depth` ahead of the consumer; an exception of
-    the producer is raised here, in the consumer, as it was raised."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if not put(("batch", batch)):
-                    return
-            put(("end", None))
-        except Exception as error:  # noqa: BLE001 - raised again by the consumer
-            put(("error", error))
-
-    thread = threading.Thread(target=produce, name="rkn-batches", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = ready.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _fast_fields(
@@ -1000,7 +960,7 @@ def snapshot_batches(
     if not paths:
         raise ParseError("no snapshot files given")
     try:
-        return _prefetched(
+        return lake.prefetched(
             _fast_batches([p.name for p in paths], lambda i: paths[i].read_bytes(), vintage, source_id)
         )
     except _Unusual:
