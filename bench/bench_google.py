@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +28,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
+
+from bench import measure
 
 SOURCE_ID = "google_removals"
 DATASET = "requests_granular"
@@ -119,47 +118,31 @@ def generate_csv(path: Path, rows: int, seed: int = 2026) -> None:
 
 
 # ---- children --------------------------------------------------------------------------------------
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process since it started running this program.
-
-    /proc/self/status VmHWM belongs to the process image, so it excludes the parent's memory, which
-    Linux carries into a forked child's ru_maxrss; getrusage is the fallback elsewhere.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
 def child_duckdb(csv_path: Path, work: Path) -> dict:
     import duckdb
 
     con = duckdb.connect()
     target = work / "duckdb.parquet"
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), measure.cpu()
     con.execute(f"COPY (SELECT * FROM read_csv('{csv_path}')) TO '{target}' (FORMAT parquet)")
-    return {"seconds": time.perf_counter() - start, "cpu_s": _cpu() - cpu, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_s": measure.cpu() - cpu,
+        "peak_rss_mb": measure.peak_rss_mb(),
+    }
 
 
 def child_parse(csv_path: Path, work: Path) -> dict:
     from pipelines.sources.google_removals.parse import parse_csv
 
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), measure.cpu()
     with open(csv_path, "rb") as stream:
         rows = sum(batch.num_rows for batch in parse_csv(stream, MEMBER, VINTAGE).batches)
     return {
         "seconds": time.perf_counter() - start,
-        "cpu_s": _cpu() - cpu,
+        "cpu_s": measure.cpu() - cpu,
         "rows": rows,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": measure.peak_rss_mb(),
     }
 
 
@@ -174,13 +157,13 @@ def child_pipeline(csv_path: Path, work: Path) -> dict:
 
     settings = load_settings(data_dir=work / "data")
     target = lake.partition_dir(settings.staging_dir, SOURCE_ID, DATASET, VINTAGE) / lake.PART
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), measure.cpu()
     with open(csv_path, "rb") as stream:
         parsed = parse_csv(stream, MEMBER, VINTAGE)
         rows = lake.write_batches(target, SCHEMAS[parsed.dataset], parsed.batches)
-    staged, staged_cpu = time.perf_counter(), _cpu()
+    staged, staged_cpu = time.perf_counter(), measure.cpu()
     result = gate.validate_batch(settings, SOURCE_ID, parsed.dataset, VINTAGE, target, previous_rows=None)
-    end, end_cpu = time.perf_counter(), _cpu()
+    end, end_cpu = time.perf_counter(), measure.cpu()
     return {
         "seconds": end - start,
         "cpu_s": end_cpu - cpu,
@@ -192,7 +175,7 @@ def child_pipeline(csv_path: Path, work: Path) -> dict:
         "gate_failed": result.failed[:5],
         "rows": rows,
         "parquet_mb": target.stat().st_size / 1024**2,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": measure.peak_rss_mb(),
     }
 
 
@@ -200,16 +183,7 @@ CHILDREN = {"duckdb": child_duckdb, "parse": child_parse, "pipeline": child_pipe
 
 
 def run_child(mode: str, csv_path: Path, work: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--csv", str(csv_path), "--work", str(work)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"bench: child {mode!r} failed (exit {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return measure.run_child(__file__, mode, "--csv", str(csv_path), "--work", str(work))
 
 
 # ---- main ------------------------------------------------------------------------------------------

@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +38,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
+
+from bench import measure
 
 SOURCE_ID = "rkn_registry"
 FIRST_AT, SECOND_AT = "2025-04-05 13:00:00 +0000", "2025-04-12 13:00:00 +0000"
@@ -128,22 +128,6 @@ def generate(work: Path, rows: int) -> tuple[Path, Path]:
 
 
 # ---- children --------------------------------------------------------------------------------------
-def _cpu() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM: excludes the parent's, unlike a forked ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _settings(work: Path):
     from pipelines.settings import load_settings
 
@@ -168,7 +152,7 @@ def child_setup(work: Path) -> dict:
     return {
         "seconds": time.perf_counter() - start,
         "history_rows": row_count(derived["registry_history"]),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": measure.peak_rss_mb(),
     }
 
 
@@ -181,14 +165,14 @@ def child_duckdb(work: Path) -> dict:
     )
     con = duckdb.connect()
     source, target = work / "raw-2" / "dump.csv", work / "duckdb.parquet"
-    start, cpu = time.perf_counter(), _cpu()
+    start, cpu = time.perf_counter(), measure.cpu()
     con.execute(
         f"COPY (SELECT * FROM read_csv('{source}', delim = ';', header = false, skip = 1, quote = '', "
         f"escape = '', encoding = 'latin-1', columns = {columns})) TO '{target}' (FORMAT parquet)"
     )
-    out = {"seconds": time.perf_counter() - start, "cpu_s": _cpu() - cpu}
+    out = {"seconds": time.perf_counter() - start, "cpu_s": measure.cpu() - cpu}
     con.close()
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = measure.peak_rss_mb()
     return out
 
 
@@ -202,13 +186,13 @@ def child_pipeline(work: Path) -> dict:
     spec, settings = get_source(SOURCE_ID), _settings(work)
     raw_dir = settings.raw_dir / SOURCE_ID / SECOND_VINTAGE
     gate._context(settings)  # the Great Expectations context: started once per process, off the clock
-    marks = [("start", time.perf_counter(), _cpu())]
+    marks = [("start", time.perf_counter(), measure.cpu())]
     staged = run.stage_vintage(spec, settings, SECOND_VINTAGE, raw_dir)
-    marks.append(("parse_write", time.perf_counter(), _cpu()))
+    marks.append(("parse_write", time.perf_counter(), measure.cpu()))
     # what a run does next: the gate, and the new history computed beside it, then both into the lake
     result = run.IngestResult(SOURCE_ID, SECOND_VINTAGE, changed=False)
     run.gate_and_publish(spec, settings, SECOND_VINTAGE, staged, result)
-    marks.append(("gate_lake_derive", time.perf_counter(), _cpu()))
+    marks.append(("gate_lake_derive", time.perf_counter(), measure.cpu()))
     published, derived = result.lake_paths, result.lake_paths
     phases = {name: (t - marks[i][1], c - marks[i][2]) for i, (name, t, c) in enumerate(marks[1:])}
     return {
@@ -218,7 +202,7 @@ def child_pipeline(work: Path) -> dict:
         "rows": lake.row_count(published["registry_snapshot"]),
         "history_rows": lake.row_count(derived["registry_history"]),
         "notes": result.notes,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": measure.peak_rss_mb(),
     }
 
 
@@ -235,7 +219,7 @@ def child_replay(work: Path) -> dict:
         "seconds": time.perf_counter() - start,
         "snapshots": len(result.loaded),
         "quarantined": len(result.quarantined),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": measure.peak_rss_mb(),
     }
 
 
@@ -243,16 +227,7 @@ CHILDREN = {"setup": child_setup, "duckdb": child_duckdb, "pipeline": child_pipe
 
 
 def run_child(mode: str, work: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--work", str(work)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise SystemExit(f"bench: child {mode!r} failed (exit {done.returncode})")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return measure.run_child(__file__, mode, "--work", str(work))
 
 
 # ---- main ------------------------------------------------------------------------------------------
