@@ -23,16 +23,12 @@ def _console():
 
 
 def _mirror_plan(root: Path, spec, settings: Settings) -> tuple[list[tuple[Path, str | None]] | None, str]:
-    """Where one source's copies are in a mirror: DIR/<source_id>/ when it exists (a mirror of several
-    sources, like data/samples), else DIR itself. Returns (plan, "") or (None, why nothing was found)."""
+    """(plan, "") for one source's copies in the mirror, or (None, why nothing was found)."""
     from pipelines.fetch import mirror_vintages
 
-    folder = root / spec.source_id if (root / spec.source_id).is_dir() else root
     try:
-        return mirror_vintages(folder, spec, settings), ""
+        return mirror_vintages(root, spec, settings), ""
     except PipelineError as error:
-        if folder != root:
-            raise
         return None, str(error)
 
 

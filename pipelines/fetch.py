@@ -148,8 +148,11 @@ def mirror_vintages(mirror: Path, spec: SourceSpec, settings) -> list[tuple[Path
 
     A folder qualifies when the plan evaluated for it finds at least one of its files there (for a split
     file: its part 00; or its fallback), so configured countries and API windows decide, not the URL list.
+    A mirror of several sources (like data/samples) holds each in DIR/<source_id>/, which is then used.
     """
     mirror = Path(mirror)
+    if (mirror / spec.source_id).is_dir():
+        mirror = mirror / spec.source_id
     if _holds_planned_file(mirror, spec, settings):
         return [(mirror, None)]
     dated = []

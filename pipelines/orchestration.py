@@ -83,8 +83,6 @@ def resolve_mirror(spec, mirror: str | None) -> tuple[Path | None, str | None]:
 
     path = Path(mirror).expanduser()
     path = path if path.is_absolute() else PROJECT_DIR / path
-    if (path / spec.source_id).is_dir():
-        path = path / spec.source_id
     if not path.is_dir():
         raise FetchError(f"mirror folder not found: {path}")
     return mirror_vintages(path, spec, load_settings())[-1]
