@@ -27,8 +27,9 @@ PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 # and some kilobytes. Every other column keeps Parquet's dictionary encoding.
 DELTA_COLUMNS = frozenset({"source_row_number"})
 # Field metadata a dataset schema may carry as a writer hint: `{DICTIONARY_HINT: b"false"}` stores that column
-# without dictionary encoding (near-unique strings such as keys or URLs: the dictionary costs the writer time
-# and saves no space). The hint is for the writer only: it is stripped from the schema stored in the file.
+# without dictionary encoding and without min/max statistics (near-unique strings such as keys or URLs: the
+# dictionary costs the writer time and saves no space, and their min/max prune nothing; measured on 2 million
+# registry lines, the statistics alone cost the writer 0.26 of 1.22 s). The hint is for the writer only: it is stripped from the schema stored in the file.
 DICTIONARY_HINT = b"parquet.dictionary"
 
 
@@ -62,7 +63,8 @@ def write_batches(
 
 def _encodings(schema: pa.Schema) -> dict:
     """Writer options: DELTA_BINARY_PACKED for the integer DELTA_COLUMNS of the schema, plain (no
-    dictionary) for fields hinted `{DICTIONARY_HINT: b"false"}`; {} (the defaults) when neither occurs."""
+    dictionary, no statistics) for fields hinted `{DICTIONARY_HINT: b"false"}`; {} (the defaults) when
+    neither occurs."""
     delta = [f.name for f in schema if f.name in DELTA_COLUMNS and pa.types.is_integer(f.type)]
     plain = [f.name for f in schema if f.name not in delta and _hint(f, DICTIONARY_HINT) == b"false"]
     if not delta and not plain:
@@ -70,6 +72,8 @@ def _encodings(schema: pa.Schema) -> dict:
     options: dict = {
         "use_dictionary": [name for name in schema.names if name not in delta and name not in plain]
     }
+    if plain:
+        options["write_statistics"] = [name for name in schema.names if name not in plain]
     if delta:
         options["column_encoding"] = dict.fromkeys(delta, "DELTA_BINARY_PACKED")
     return options

@@ -44,6 +44,15 @@ def test_dictionary_hint_stores_the_column_without_dictionary(tmp_path):
     assert "RLE_DICTIONARY" not in encodings["key"]
     assert "RLE_DICTIONARY" in encodings["kind"]
     assert "DELTA_BINARY_PACKED" in encodings["source_row_number"]
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    statistics = {
+        group.column(i).path_in_schema: group.column(i).is_stats_set for i in range(group.num_columns)
+    }
+    assert statistics == {
+        "key": False,
+        "kind": True,
+        "source_row_number": True,
+    }  # min/max of unique keys: none
     assert pq.read_table(path).equals(pa.Table.from_batches([_batch()]))
 
 

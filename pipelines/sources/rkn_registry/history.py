@@ -18,6 +18,7 @@ entry_key (the real registry drops entries and lists them again later: 178 of 3,
 State at time t (`state_at`): the keys of the spells with first_seen_at <= t and (removed_at IS NULL or
 removed_at > t): at each snapshot time exactly that snapshot's key set.
 Two loads with the same snapshot_at are one snapshot (their lines are united).
+Row order: (first_seen_at, entry_key), so that a newer snapshot only appends rows (see the fast path).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ select s.entry_key,
        s.first_seen_at, s.last_seen_at, t.snapshot_at as removed_at, t.snapshot_at is null as is_active,
        s.snapshots_seen
 from spells s left join times t on t.idx = s.last_idx + 1
-order by s.entry_key, s.first_seen_at
+order by s.first_seen_at, s.entry_key
 """
 
 
@@ -216,22 +217,24 @@ def state_at(history: pa.Table, at: dt.datetime) -> set[str]:
 
 
 # ---- the fast path: one snapshot newer than the whole history ---------------------------------------
-# Only the spells active in the newest snapshot can change, and the rows stay in build_history's order
-# (entry_key, first_seen_at): a continued spell keeps its row, a closed one too, and a new spell goes right
-# after the key's older spells, i.e. at the key's place in the sorted keys. So the new history is the old
-# one read in order, with some columns of its active rows updated and the new spells merged in: no join
-# and no sort over the whole history, only a sort of the snapshot's keys.
+# The rows are in build_history's order (first_seen_at, entry_key): a new spell starts at the newest
+# snapshot, so it goes after every older row. Extending the history by a newer snapshot therefore keeps
+# every old row where it is (a continued spell is seen once more and takes the snapshot's ips, an ended one
+# is closed) and appends the new spells in key order: the old rows are read and written back batch by
+# batch, never gathered or merged, and the only sorts are of the keys (the snapshot's, and the history's
+# to find each key's newest spell).
 #
 # Keys are md5 hex digests: their first and last 16 digits as two 64-bit integers compare like the
 # strings. A key is matched on its first half (unique among a few million random digests) and checked on
 # its second; two different keys sharing a first half (odds ~1e-7 for 4 million keys) make `Unmergeable`,
-# and the caller recomputes with build_history. So does anything that is not 32 lowercase hex digits.
+# and the caller recomputes with build_history. So does anything that is not 32 lowercase hex digits, and
+# a history not in build_history's order (e.g. written by an older version of this module).
 #
 # Attributes: the key is the md5 of domain, url, authority, decision_number and decision_date (schema.py),
 # and is_wildcard follows from the domain, so a continued spell keeps its row's values for these; only its
 # ips (not in the key) are taken from the new snapshot.
 
-PLAN_COLUMNS = ["entry_key", "spell", "is_active"]
+PLAN_COLUMNS = ["entry_key", "spell", "first_seen_at", "is_active"]
 STREAMED_COLUMNS = [name for name in HISTORY.names if name not in PLAN_COLUMNS]
 NEW_SPELL_COLUMNS = ["domain", "is_wildcard", "url", "authority", "decision_number", "decision_date"]
 
@@ -246,16 +249,13 @@ class Extension:
 
     new_at: dt.datetime
     history_rows: int
-    continued: np.ndarray  # per history row: an active spell the snapshot continues
     ended: np.ndarray  # per history row: an active spell the snapshot does not list (removed at new_at)
-    continued_rows: np.ndarray  # history rows of the continued spells, ascending
-    ips: pa.ChunkedArray  # the ips of the snapshot's lines, then those of its keys listed on several lines
-    continued_ips: np.ndarray  # per continued spell: its ips in the new snapshot, as an index into `ips`
+    ips: pa.Array  # the ips of the snapshot's lines, then those of its keys listed on several lines
+    continued_ips: np.ndarray  # per history row: the index into `ips` of a continued spell's ips, else -1
     new_rows: np.ndarray  # per new spell (in entry_key order): a snapshot row of its key
     new_keys: pa.Array
     new_spells: np.ndarray  # spell numbers: the key's older spells + 1
     new_ips: pa.Array
-    new_positions: np.ndarray  # rows of the new spells in the extended history, ascending
 
 
 def key_words(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,6 +287,24 @@ def _chunk_words(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return words[:, 0], words[:, 1]
 
 
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable") of uint64 values, about three times faster on millions of them.
+
+    Each value's high bits and its index are packed into one uint64 and sorted (NumPy sorts plain integers
+    with SIMD, but not indices): equal values keep their index order. Two different values that share
+    the packed high bits come out in index order, not value order; that is detected and left to argsort.
+    """
+    count = len(values)
+    bits = max(count - 1, 1).bit_length()
+    packed = (values >> np.uint64(bits)) << np.uint64(bits) | np.arange(count, dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64((1 << bits) - 1)).astype(np.int64)
+    ordered = values[order]
+    if np.any(ordered[1:] < ordered[:-1]):
+        return np.argsort(values, kind="stable")
+    return order
+
+
 @dataclasses.dataclass(frozen=True)
 class HistoryKeys:
     """What the fast path needs of the old history's rows (`history_keys`)."""
@@ -295,6 +313,7 @@ class HistoryKeys:
     low: np.ndarray
     active: np.ndarray
     spell: np.ndarray
+    order: np.ndarray  # rows sorted by key, each key's spells in time order (its newest last)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,14 +330,14 @@ def history_keys(history: pa.Table) -> HistoryKeys:
     """The keys, activity and spell numbers of a history in build_history's order (PLAN_COLUMNS suffice)."""
     high, low = key_words(history.column("entry_key"))
     active = _numpy(history.column("is_active"))
-    _check_order(high, low, active)
-    return HistoryKeys(high, low, active, _numpy(history.column("spell")))
+    order = _check_order(high, low, _numpy(history.column("first_seen_at")), active)
+    return HistoryKeys(high, low, active, _numpy(history.column("spell")), order)
 
 
 def line_keys(keys: pa.ChunkedArray) -> LineKeys:
     """The snapshot's line keys sorted and grouped (a sort of 64-bit integers: the costly step)."""
     high, low = key_words(keys)
-    order = np.argsort(high)
+    order = stable_argsort(high)
     high, low = high[order], low[order]
     first = np.ones(len(order), bool)
     first[1:] = high[1:] != high[:-1]
@@ -338,47 +357,50 @@ def plan_extension(
     """
     old = history if isinstance(history, HistoryKeys) else history_keys(history)
     lines = lines if lines is not None else line_keys(keys)
-    high = old.high
-    last = np.searchsorted(high, lines.high, side="right") - 1  # the key's newest spell, or the row before
+    high = old.high[old.order]
+    last = np.searchsorted(high, lines.high, side="right") - 1  # the key's newest spell, or the one before
     at = np.maximum(last, 0)
     known = (last >= 0) & (high[at] == lines.high) if len(high) else np.zeros(len(lines.starts), bool)
-    if np.any(old.low[at[known]] != lines.low[known]):
+    row = old.order[at] if len(high) else at  # history row of the key's newest spell
+    if np.any(old.low[row[known]] != lines.low[known]):
         raise Unmergeable("two entry keys share their first 16 digits")
-    continues = known & old.active[at] if len(high) else known
+    continues = known & old.active[row] if len(high) else known
     ips_source, ips_index = _key_ips(ips, lines.order, lines.starts)
 
-    continued_rows = at[continues]
-    continued = np.zeros(len(high), bool)
-    continued[continued_rows] = True
+    continued_ips = np.full(len(old.high), -1, np.int64)
+    continued_ips[row[continues]] = ips_index[continues]
     fresh = np.flatnonzero(~continues)
     new_rows = lines.order[lines.starts[fresh]]
     return Extension(
         new_at=new_at,
-        history_rows=len(high),
-        continued=continued,
-        ended=old.active & ~continued,
-        continued_rows=continued_rows,
+        history_rows=len(old.high),
+        ended=old.active & (continued_ips < 0),
         ips=ips_source,
-        continued_ips=ips_index[continues],
+        continued_ips=continued_ips,
         new_rows=new_rows,
         new_keys=_combined_array(keys.take(pa.array(new_rows))),
-        new_spells=np.where(known, old.spell[at] + 1 if len(high) else 1, 1)[fresh].astype(np.int64),
+        new_spells=np.where(known, old.spell[row] + 1 if len(high) else 1, 1)[fresh].astype(np.int64),
         new_ips=ips_source.take(pa.array(ips_index[fresh])),
-        new_positions=last[fresh] + 1 + np.arange(len(fresh)),
     )
 
 
-def _check_order(high: np.ndarray, low: np.ndarray, active: np.ndarray) -> None:
-    """The history must be in key order, each key's active spell (if any) its last row."""
+def _check_order(high: np.ndarray, low: np.ndarray, first_seen: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The rows sorted by key (a stable sort: each key's spells stay in time order); Unmergeable unless the
+    history is in (first_seen_at, entry_key) order with each key's active spell (if any) its newest."""
     if len(high) < 2:
-        return
-    if np.any(high[1:] < high[:-1]):
-        raise Unmergeable("history rows are not in entry_key order")
+        return np.arange(len(high))
+    later, same_time = first_seen[1:] > first_seen[:-1], first_seen[1:] == first_seen[:-1]
+    greater = (high[1:] > high[:-1]) | ((high[1:] == high[:-1]) & (low[1:] > low[:-1]))
+    if not np.all(later | (same_time & greater)):
+        raise Unmergeable("history rows are not in (first_seen_at, entry_key) order")
+    order = stable_argsort(high)
+    high, low, active = high[order], low[order], active[order]
     same = high[1:] == high[:-1]
     if np.any(low[1:][same] != low[:-1][same]):
         raise Unmergeable("two entry keys share their first 16 digits")
     if np.any(active[:-1] & same):
         raise Unmergeable("an active spell is not its entry's last")
+    return order
 
 
 def _key_ips(
@@ -413,7 +435,8 @@ def _key_ips(
 
 
 def _numpy(values: pa.ChunkedArray) -> np.ndarray:
-    """A bool or int64 column without nulls as one numpy array, from its buffers (to_numpy imports pandas)."""
+    """A bool or 64-bit (int64, timestamp: as int64) column without nulls as one numpy array, from its buffers
+    (to_numpy imports pandas)."""
     parts = []
     for chunk in values.chunks:
         if chunk.null_count:
@@ -444,113 +467,65 @@ def extended_batches(
 
     `history`: the old history's PLAN_COLUMNS; `streamed`: its STREAMED_COLUMNS as batches, in row order
     (read while writing, so the whole old history is never in memory); `new_spells`: NEW_SPELL_COLUMNS of
-    the snapshot rows `plan.new_rows`, in that order. Each output column is put together from the pieces
-    it comes from (old rows, the continued spells' new ips, new spells) with one concatenation and, when
-    new spells fall into the batch, one take.
+    the snapshot rows `plan.new_rows`, in that order. The old rows come first, as they were but for the
+    columns a continued or ended spell changes; the new spells follow.
     """
     rows_per_batch = rows_per_batch or BATCH_ROWS
-    continued_ips, continued_at = _ips_by_batch(plan, rows_per_batch)
     added = _new_spell_table(plan, new_spells)
+    ips = _combined_array(plan.ips)
     cursor = _Cursor(streamed)
-    total = plan.history_rows + len(plan.new_positions)
-    for begin in range(0, total, rows_per_batch):
-        end = min(begin + rows_per_batch, total)
-        new_begin, new_end = (int(i) for i in np.searchsorted(plan.new_positions, [begin, end]))
-        old_begin, old_end = begin - new_begin, end - new_end
-        old = old_end - old_begin
+    old_rows = plan.history_rows
+    for begin in range(0, old_rows + added.num_rows, rows_per_batch):
+        end = min(begin + rows_per_batch, old_rows + added.num_rows)
+        old_end = min(end, old_rows)
         pieces = {name: [] for name in HISTORY.names}
-        for part in cursor.take(old):
-            for name, column in zip(STREAMED_COLUMNS, part.columns, strict=True):
-                pieces[name].append(column)
-        pieces.update(_updated_columns(plan, history, pieces, old_begin, old))
-        # ips: the old row's, or the snapshot's for a continued spell
-        first, last = (int(i) for i in np.searchsorted(plan.continued_rows, [old_begin, old_end]))
-        pieces["ips"].append(continued_ips.slice(first, last - first))
-        ips_rows = np.arange(old, dtype=np.int64)
-        ips_rows[plan.continued_rows[first:last] - old_begin] = old + continued_at[first:last] - first
+        if begin < old_end:
+            for part in cursor.take(old_end - begin):
+                for name, column in zip(STREAMED_COLUMNS, part.columns, strict=True):
+                    pieces[name].append(column)
+            for name, column in _updated_columns(plan, history, pieces, ips, begin, old_end).items():
+                pieces[name] = [column]
+        new_begin = max(begin, old_rows) - old_rows
         for name in HISTORY.names:
-            pieces[name].extend(added.column(name).slice(new_begin, new_end - new_begin).chunks)
-        rows = _merged_rows(old, plan.new_positions[new_begin:new_end] - begin)
-        ips_take = rows + (last - first)  # new rows: after the continued spells' ips
-        from_old = rows < old
-        ips_take[from_old] = ips_rows[rows[from_old]]
-        arrays = [
-            _gather(
-                pieces[name],
-                ips_take if name == "ips" else rows,
-                plain=name != "ips" and new_end == new_begin,
-            )
-            for name in HISTORY.names
-        ]
-        yield pa.RecordBatch.from_arrays(arrays, schema=HISTORY)
+            pieces[name].extend(added.column(name).slice(new_begin, end - old_rows - new_begin).chunks)
+        yield pa.RecordBatch.from_arrays(
+            [_concatenated(pieces[name]) for name in HISTORY.names], schema=HISTORY
+        )
 
 
-def _ips_by_batch(plan: Extension, rows_per_batch: int) -> tuple[pa.Array, np.ndarray]:
-    """The continued spells' new ips grouped by output batch, and where each spell's value is.
+def _concatenated(pieces: list[pa.Array]) -> pa.Array:
+    """One contiguous array (the piece itself when there is one: not copied)."""
+    pieces = [piece for piece in pieces if len(piece)] or pieces[:1]
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
-    Same values as plan.ips.take(plan.continued_ips), but copied without random access over the whole
-    snapshot: the snapshot's values are read in their own order, once per batch (a stable radix sort by
-    batch number), and each batch then picks its values from its own group, which fits in the CPU cache.
-    Group k holds the values of the continued spells of batch k; (values, position per continued spell).
+
+def _updated_columns(
+    plan: Extension, history: pa.Table, pieces: dict, ips: pa.Array, begin: int, end: int
+) -> dict:
+    """Old rows begin..end of the columns that change or come from `history` (PLAN_COLUMNS), one array each.
+
+    Continued spells are seen once more and take the snapshot's ips, ended ones are closed; `pieces` holds
+    the rows' streamed columns.
     """
-    count = len(plan.continued_rows)
-    inserted_before = np.searchsorted(
-        plan.new_positions - np.arange(len(plan.new_positions)), plan.continued_rows, side="right"
-    )
-    batch = (plan.continued_rows + inserted_before) // rows_per_batch
-    batch = batch.astype(np.uint16) if count and batch[-1] < 2**16 else batch  # uint16: a radix sort
-    owner = np.full(len(plan.ips), -1, np.int64)
-    owner[plan.continued_ips] = np.arange(count)
-    used = np.flatnonzero(owner >= 0)  # snapshot values in their order
-    spells = owner[used]
-    by_batch = np.argsort(batch[spells], kind="stable")
-    values = plan.ips.take(pa.array(used[by_batch]))
-    position = np.empty(count, np.int64)
-    position[spells[by_batch]] = np.arange(count)
-    return _combined_array(values), position
-
-
-def _merged_rows(old: int, positions: np.ndarray) -> np.ndarray:
-    """Source row per output row: old rows 0..old-1 in order, new row k (index old + k) at positions[k]."""
-    if not len(positions):
-        return np.arange(old, dtype=np.int64)
-    is_new = np.zeros(old + len(positions), bool)
-    is_new[positions] = True
-    rows = np.empty(len(is_new), np.int64)
-    rows[~is_new] = np.arange(old)
-    rows[is_new] = old + np.arange(len(positions))
-    return rows
-
-
-def _gather(pieces: list[pa.Array], rows: np.ndarray, plain: bool) -> pa.Array:
-    """One contiguous array: the pieces concatenated (`plain`), or taken at `rows` of their concatenation."""
-    if plain:
-        pieces = [piece for piece in pieces if len(piece)] or pieces[:1]
-        return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
-    return pa.concat_arrays(pieces).take(pa.array(rows))  # faster than a take over the chunks
-
-
-def _updated_columns(plan: Extension, history: pa.Table, pieces: dict, begin: int, rows: int) -> dict:
-    """Old rows begin..begin+rows of the columns that change or come from `history` (PLAN_COLUMNS), as chunks.
-
-    Continued spells are seen once more, ended ones closed; `pieces` holds the rows' streamed columns.
-    """
-    if not rows:
-        return {name: [] for name in (*PLAN_COLUMNS, "last_seen_at", "removed_at", "snapshots_seen")}
     at = pa.scalar(plan.new_at, SNAPSHOT_AT_TYPE)
-    continued, ended = plan.continued[begin : begin + rows], plan.ended[begin : begin + rows]
-    planned = {name: history.column(name).slice(begin, rows) for name in PLAN_COLUMNS}
+    index, ended = plan.continued_ips[begin:end], plan.ended[begin:end]
+    continued = index >= 0
+    columns = {
+        name: _concatenated(history.column(name).slice(begin, end - begin).chunks) for name in PLAN_COLUMNS
+    }
 
     def old(name: str) -> pa.Array:
-        return _gather(pieces[name], np.empty(0), plain=True)
+        return _concatenated(pieces[name])
 
-    return {
-        "entry_key": planned["entry_key"].chunks,
-        "spell": planned["spell"].chunks,
-        "is_active": pc.and_(planned["is_active"], pa.array(~ended)).chunks,
-        "last_seen_at": [pc.if_else(pa.array(continued), at, old("last_seen_at"))],
-        "removed_at": [pc.if_else(pa.array(ended), at, old("removed_at"))],
-        "snapshots_seen": [pc.add(old("snapshots_seen"), pa.array(continued.astype(np.int64)))],
+    ips_now = old("ips")
+    if continued.any():  # the snapshot's ips for the continued spells (most are unchanged)
+        ips_now = pc.replace_with_mask(ips_now, pa.array(continued), ips.take(pa.array(index[continued])))
+    return columns | {
+        "is_active": pc.and_(columns["is_active"], pa.array(~ended)),
+        "ips": ips_now,
+        "last_seen_at": pc.if_else(pa.array(continued), at, old("last_seen_at")),
+        "removed_at": pc.if_else(pa.array(ended), at, old("removed_at")),
+        "snapshots_seen": pc.add(old("snapshots_seen"), pa.array(continued.astype(np.int64))),
     }
 
 

@@ -350,7 +350,7 @@ _URL_ELEMENT = URL_PATTERN[len("(?i)^(") : -len(")$")]
 FAST_URLS_PATTERN = rf"(?i)^({_URL_ELEMENT})( \| ({_URL_ELEMENT}))*$"  # elements hold no blank
 _TEXT_FIELDS = ("ips", "domain", "url", "authority", "decision_number")
 _FIELD_TYPES = {name: pa.binary() for name in _TEXT_FIELDS} | {"decision_date": pa.date32()}
-_EARLIEST_DATE = dt.date(1000, 1, 1)  # four-digit years only: the key formats the date as %Y-%m-%d
+_EARLIEST_DATE = dt.date(1000, 1, 1)  # four-digit years only: the key writes the date as YYYY-MM-DD
 # UTF-8 bytes added per CP1251 byte (0 for ASCII, 1 for Cyrillic, 2 for e.g. `№` or `–`).
 _EXTRA_BYTES = np.array(
     [0] * 0x80 + [len(bytes([b]).decode(ENCODING, "replace").encode()) - 1 for b in range(0x80, 0x100)],
@@ -703,7 +703,7 @@ def _transcode_chunk(chunk: pa.Array) -> pa.Array:
 
 # ---- entry key (DuckDB) and repeat flags ------------------------------------------------------------
 _KEY_SQL = """
-select md5(concat_ws(chr(31), authority, decision_number, strftime(decision_date, '%Y-%m-%d'),
+select md5(concat_ws(chr(31), authority, decision_number, cast(decision_date as varchar),
                      coalesce(domain, ''), coalesce(url, ''))) as entry_key
 from entries
 """

@@ -173,3 +173,21 @@ def test_keys_the_fast_path_cannot_tell_apart_are_recomputed(settings, samples):
     put(settings, samples[1], table=second)
     SPEC.derive(settings)
     assert stored(settings).equals(build_history([samples[0].table, second]))
+
+
+def test_a_history_in_the_former_entry_key_order_is_recomputed(settings, samples):
+    """Files written before the rows were ordered by (first_seen_at, entry_key) were in entry_key order:
+    the fast path refuses them (extending one would keep the wrong order) and the history is recomputed."""
+    put(settings, samples[0])
+    put(settings, samples[1])
+    SPEC.derive(settings)
+    path = history_path(settings.lake_dir, "rkn_registry")
+    current = pq.read_table(path)
+    key_ordered = current.sort_by([("entry_key", "ascending"), ("first_seen_at", "ascending")])
+    assert not key_ordered.equals(current)  # the samples' spells start at different snapshots
+    pq.write_table(key_ordered, path)  # same coverage metadata: only the order differs
+    with pytest.raises(history_module.Unmergeable, match="order"):
+        history_module.history_keys(key_ordered.select(history_module.PLAN_COLUMNS))
+    put(settings, samples[2])
+    SPEC.derive(settings)
+    assert stored(settings).equals(build_history([s.table for s in samples]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -19,6 +20,7 @@ from pipelines.sources.rkn_registry.history import (
     build_history,
     extended_batches,
     plan_extension,
+    stable_argsort,
     state_at,
 )
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files
@@ -144,3 +146,12 @@ def test_add_snapshot_refuses_keys_it_cannot_tell_apart():
         add_snapshot(history, with_key(second, 0, key.upper()))
     with pytest.raises(Unmergeable, match="32 hex digits"):
         add_snapshot(history, with_key(second, 0, key + "0"))
+
+
+def test_stable_argsort_is_numpys_stable_argsort():
+    values = np.random.default_rng(5).integers(0, 2**64 - 1, 50_000, dtype=np.uint64)
+    values[::7] = values[3]  # repeated values keep their index order
+    assert np.array_equal(stable_argsort(values), np.argsort(values, kind="stable"))
+    # two values sharing their high bits but out of order by index: the packed sort cannot tell, argsort does
+    assert stable_argsort(np.array([5, 4], np.uint64)).tolist() == [1, 0]
+    assert stable_argsort(np.zeros(0, np.uint64)).tolist() == []
