@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.errors import PipelineError
+from pipelines.errors import GateFailed, PipelineError
 from pipelines.registry import SOURCES, get_source
 from pipelines.settings import Settings, load_settings
 
@@ -62,6 +62,20 @@ def _outcome(result) -> str:
     return f"{result.source_id} {result.vintage}: new vintage {rows} ({result.seconds:.2f}s){notes}"
 
 
+def _data_docs(console, settings: Settings, quiet: bool = False) -> None:
+    """Render the Great Expectations Data Docs (a view of the gate's results: a failure is a warning)."""
+    from pipelines import gate
+
+    try:
+        index = gate.build_data_docs(settings)
+    except PipelineError as error:
+        if not quiet:
+            console.print(f"warning: {error}")
+        return
+    if not quiet:
+        console.print(f"data docs: {index}")
+
+
 def _build_marts(console, settings: Settings, changed: bool, no_build: bool) -> None:
     if no_build:
         console.print("--no-build: marts not rebuilt")
@@ -96,16 +110,24 @@ def cmd_run(args, settings: Settings) -> int:
         task = bar.add_task("starting", total=None)
         for spec, plan in _plans(args, settings):
             for mirror, vintage in plan:
-                result = run.ingest_source(
-                    spec,
-                    settings,
-                    mirror=mirror,
-                    live=args.live,
-                    vintage=args.vintage or vintage,
-                    progress=lambda text: bar.update(task, description=text),
-                )
+                try:
+                    result = run.ingest_source(
+                        spec,
+                        settings,
+                        mirror=mirror,
+                        live=args.live,
+                        vintage=args.vintage or vintage,
+                        progress=lambda text: bar.update(task, description=text),
+                        docs=False,
+                    )
+                except GateFailed:
+                    _data_docs(console, settings, quiet=True)  # the refused batch is in them too
+                    raise
                 changed |= result.changed
                 console.print(_outcome(result))
+        if changed:  # every batch gated in this run, rendered once (each rendering takes about a second)
+            bar.update(task, description="data docs")
+            _data_docs(console, settings)
         _build_marts(console, settings, changed, args.no_build)
     print(f"pipeline time {time.perf_counter() - started:.2f}s")
     print(f"marts: {settings.warehouse_path} (schema marts)")

@@ -136,8 +136,12 @@ def ingest_source(
     live: bool = False,
     vintage: str | None = None,
     progress: Progress = _quiet,
+    docs: bool = True,
 ) -> IngestResult:
-    """fetch -> raw -> parse -> staging -> gate -> lake for one source. Unchanged upstream: a no-op."""
+    """fetch -> raw -> parse -> staging -> gate -> lake for one source. Unchanged upstream: a no-op.
+
+    `docs=False` leaves the Data Docs to the caller (`transparency run` renders them once, after all its
+    sources)."""
     from pipelines.fetch import fetch_source
 
     spec = get_source(source) if isinstance(source, str) else source
@@ -146,7 +150,7 @@ def ingest_source(
     landing = fetch_source(spec, settings, mirror=mirror, live=live, vintage=vintage)
     result = IngestResult(spec.source_id, landing.vintage, landing.changed)
     if needs_parse(spec, settings, landing):
-        _load_landed(spec, settings, landing.vintage, landing.raw_dir, result, progress)
+        _load_landed(spec, settings, landing.vintage, landing.raw_dir, result, progress, docs)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -158,11 +162,12 @@ def _load_landed(
     raw_dir: Path,
     result: IngestResult,
     progress: Progress,
+    docs: bool,
 ) -> None:
     """parse -> staging -> gate -> lake for one landed vintage, recorded in `result`."""
     progress(f"parse {spec.source_id} vintage {vintage}")
     staged = stage_vintage(spec, settings, vintage, raw_dir)
-    gate_and_publish(spec, settings, vintage, staged, result, progress)
+    gate_and_publish(spec, settings, vintage, staged, result, progress, docs=docs)
 
 
 def gate_and_publish(
@@ -173,19 +178,20 @@ def gate_and_publish(
     result: IngestResult,
     progress: Progress = _quiet,
     derive: bool = True,
+    docs: bool = True,
 ) -> None:
     """gate -> lake for one staged vintage.
 
     The source's derived datasets (a registry's history) are computed in a thread while the gate runs, as
     if the vintage were already in the lake, into pending files that replace the current ones only after
     the gate passed (and are removed when it failed): on 2 million registry entries the two take about as
-    long as each other. derive=False (a backfill) derives nothing and leaves the Data Docs to the caller,
-    which does both once at the end.
+    long as each other. derive=False (a backfill) derives nothing, and docs=False renders no Data Docs: the
+    caller does these once at the end.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive") as pool:
         pending = pool.submit(spec.derive, settings, (vintage, staged)) if derive and spec.derived else None
         try:
-            gates = gate_vintage(spec, settings, vintage, staged, progress, docs=derive)
+            gates = gate_vintage(spec, settings, vintage, staged, progress, docs=docs)
         except BaseException:
             if pending is not None and pending.exception() is None:
                 for path in pending.result().values():
@@ -283,7 +289,14 @@ def backfill(
                 if staged is not None:
                     try:
                         gate_and_publish(
-                            spec, settings, landing.vintage, staged, result, progress, derive=False
+                            spec,
+                            settings,
+                            landing.vintage,
+                            staged,
+                            result,
+                            progress,
+                            derive=False,
+                            docs=False,
                         )
                     except GateFailed as failure:
                         result.error = str(failure)

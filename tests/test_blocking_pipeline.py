@@ -13,6 +13,7 @@ import pytest
 
 from pipelines import lake
 from pipelines.registry import SOURCES
+from pipelines.settings import load_settings
 from pipelines.sources.rkn_registry.history import state_at
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files, vintage_of
 from tests.conftest import SAMPLES_DIR
@@ -42,6 +43,15 @@ def test_run_on_the_sample_mirror_loads_every_source(loaded):
             assert lake.lake_vintages(loaded / "lake", spec.source_id, dataset), (spec.source_id, dataset)
     history = loaded / "lake" / "rkn_registry" / "registry_history" / "current" / lake.PART
     assert pq.read_metadata(history).num_rows > 0
+
+
+def test_the_run_renders_the_data_docs_once_with_every_source(loaded):
+    index = load_settings(data_dir=loaded).docs_dir / "index.html"
+    pages = [page.name for page in (index.parent / "validations").rglob("*.html")]
+    for spec in SOURCES:  # one page per gated dataset, rendered at the end of the run
+        for dataset in spec.datasets:
+            assert any(f"{spec.source_id}-{dataset}-" in name for name in pages), (spec.source_id, dataset)
+    assert "rkn_registry" in index.read_text()
 
 
 def test_registry_entries_reproduce_the_newest_sample_snapshot(loaded):

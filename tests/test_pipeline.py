@@ -33,9 +33,12 @@ def cli(data_dir: Path, *args: str) -> int:
 
 def marts_snapshot(data_dir: Path) -> dict[str, list]:
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in tables}
 
 
@@ -71,11 +74,16 @@ def fresh_copy(loaded, tmp_path) -> Path:
 
 def test_run_fills_the_three_marts(loaded):
     marts = marts_snapshot(loaded)
-    for name in ("removal_requests_country_year", "removals_by_reason_platform_year",
-                 "removals_by_requester_platform_year"):
+    for name in (
+        "removal_requests_country_year",
+        "removals_by_reason_platform_year",
+        "removals_by_requester_platform_year",
+    ):
         assert marts[name], f"marts.{name} is empty"
     with duckdb.connect(str(loaded / "warehouse.duckdb"), read_only=True) as con:
-        platforms = con.execute("select distinct platform from marts.removal_requests_country_year").fetchall()
+        platforms = con.execute(
+            "select distinct platform from marts.removal_requests_country_year"
+        ).fetchall()
         kz = con.execute(
             "select count(*) from marts.removal_requests_country_year where country_code = 'KZ'"
         ).fetchone()[0]
@@ -143,6 +151,7 @@ def _edit_first_data_row(column: str, value: str, member: str = DETAILED):
         rows = _csv_rows(text)
         rows[1][rows[0].index(column)] = value
         return _csv_text(rows)
+
     return edit
 
 
@@ -170,6 +179,7 @@ def _rename_column(name: str, text: str) -> str:
 )
 def test_bad_batch_is_quarantined_and_marts_unchanged(fresh_copy, tmp_path, capsys, case, edit, expected):
     before = marts_snapshot(fresh_copy)
+    pages_before = {page.name for page in (fresh_copy / "data_docs" / "validations").rglob("*.html")}
     mirror = rewrite_zip(_sample("2026-03"), tmp_path / "mirror", edit)
     assert cli(fresh_copy, "run", "--mirror", str(mirror)) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -179,6 +189,8 @@ def test_bad_batch_is_quarantined_and_marts_unchanged(fresh_copy, tmp_path, caps
     assert len(quarantined) == 1
     assert marts_snapshot(fresh_copy) == before
     assert not list((fresh_copy / "staging").rglob("*.parquet"))
+    pages = {page.name for page in (fresh_copy / "data_docs" / "validations").rglob("*.html")}
+    assert len(pages - pages_before) == 2  # the refused vintage's two batches are in the Data Docs too
 
 
 def _extra_column(name: str, text: str) -> str:
