@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from pipelines.errors import ParseError
-from pipelines.sources.rkn_registry.parse import duplicate_summary, parse_snapshot
+from pipelines.sources.rkn_registry.parse import _element_count, duplicate_summary, parse_snapshot
 
 UPDATED = "Updated: 2013-06-06 07:05:00 +0000"
 GOOD = [
@@ -116,3 +119,20 @@ def test_ipv6_addresses_are_accepted():
         cp1251(UPDATED, "2001:db8::1 | 1.2.3.0/24;a.example;http://a.example;ФСКН;1;2013-01-01")
     ).table
     assert table.column("ip_count").to_pylist() == [2]
+
+
+def test_element_counts_equal_arrows_count_substring_on_random_lists():
+    """The fast path counts list elements on the bytes; Arrow's count_substring (non-overlapping) is the
+    reference, on values with NULLs, empty strings, overlapping separators and sliced chunks."""
+    rng = random.Random(1)
+    alphabet = ["a", " ", "|", "b", " | ", "."]
+    for _ in range(500):
+        values = [
+            None if rng.random() < 0.1 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+            for _ in range(rng.randint(1, 12))
+        ]
+        array = pa.array(values, pa.string())
+        chunks = pa.chunked_array([array.slice(0, 2), array.slice(2)])
+        for separator in ("|", " | "):
+            expected = pc.fill_null(pc.add(pc.cast(pc.count_substring(chunks, separator), pa.int64()), 1), 0)
+            assert _element_count(chunks, separator).to_pylist() == expected.to_pylist(), (values, separator)
