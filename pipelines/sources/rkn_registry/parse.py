@@ -650,28 +650,26 @@ def _urls_are_valid(values) -> bool:
 def _element_count(values, separator: str) -> pa.ChunkedArray:
     """Elements of a `separator`-joined list (split_pattern's count: non-overlapping); NULL has none.
 
-    Counted on the bytes with NumPy: Arrow's count_substring took 0.4 s for 2 million ips and URLs.
+    Counted on the bytes with NumPy (Arrow's count_substring took 0.4 s for 2 million ips and URLs):
+    separators are rare, so only the places of their first byte are looked at closely.
     """
-    pattern = np.frombuffer(separator.encode(), np.uint8)
+    pattern = separator.encode()
     return pa.chunked_array([_chunk_element_count(c, pattern) for c in values.chunks], pa.int64())
 
 
-def _chunk_element_count(chunk: pa.Array, pattern: np.ndarray) -> pa.Array:
+def _chunk_element_count(chunk: pa.Array, pattern: bytes) -> pa.Array:
     offsets, data = _chunk_bytes(chunk)
     width = len(pattern)
-    starts = max(len(data) - width + 1, 0)  # positions where a whole separator fits
-    hit = np.ones(starts, bool)
-    for i, byte in enumerate(pattern):
-        hit &= data[i : i + starts] == byte
-    if width > 1 and np.any(hit[width - 1 :] & hit[: starts - width + 1]):  # overlapping separators: rare
-        return pc.fill_null(
-            pc.add(pc.cast(pc.count_substring(chunk, pattern.tobytes().decode()), pa.int64()), 1), 0
-        )
-    before = np.zeros(starts + 1, np.int64)
-    np.cumsum(hit, out=before[1:])
-    first = np.minimum(offsets[:-1], starts)  # separators starting within the value and ending in it
-    last = np.minimum(np.maximum(offsets[1:] - width + 1, offsets[:-1]), starts)
-    counts = before[last] - before[first] + 1
+    at = np.flatnonzero(data == pattern[0])
+    at = at[at <= len(data) - width]  # a whole separator fits
+    for i in range(1, width):
+        at = at[data[at + i] == pattern[i]]
+    if width > 1 and len(at) > 1 and np.any(np.diff(at) < width):  # overlapping separators: rare
+        counts = pc.add(pc.cast(pc.count_substring(chunk, pattern.decode()), pa.int64()), 1)
+        return pc.fill_null(counts, 0)
+    owner = np.searchsorted(offsets, at, side="right") - 1  # the value each separator starts in
+    within = at + width <= offsets[owner + 1]  # and ends in
+    counts = np.bincount(owner[within], minlength=len(chunk)) + 1
     if chunk.null_count:
         counts[~chunk.is_valid().to_numpy(zero_copy_only=False)] = 0
     return pa.array(counts, pa.int64())
