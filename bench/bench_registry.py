@@ -239,7 +239,7 @@ def run_child(mode: str, work: Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000, help="entries of the generated snapshots")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (medians are reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side (medians are reported)")
     parser.add_argument("--skip-replay", action="store_true", help="do not replay the real snapshots")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)

@@ -108,26 +108,31 @@ def cmd_run(args, settings: Settings) -> int:
     started = time.perf_counter()
     with _progress(console) as bar:
         task = bar.add_task("starting", total=None)
-        for spec, plan in _plans(args, settings):
-            for mirror, vintage in plan:
-                try:
-                    result = run.ingest_source(
-                        spec,
-                        settings,
-                        mirror=mirror,
-                        live=args.live,
-                        vintage=args.vintage or vintage,
-                        progress=lambda text: bar.update(task, description=text),
-                        docs=False,
-                    )
-                except GateFailed:
-                    _data_docs(console, settings, quiet=True)  # the refused batch is in them too
-                    raise
-                changed |= result.changed
-                console.print(_outcome(result))
-        if changed:  # every batch gated in this run, rendered once (each rendering takes about a second)
-            bar.update(task, description="data docs")
-            _data_docs(console, settings)
+        gated = False  # a batch reached the gate: the Data Docs are rendered once, at the end of the run
+        try:
+            for spec, plan in _plans(args, settings):
+                for mirror, vintage in plan:
+                    try:
+                        result = run.ingest_source(
+                            spec,
+                            settings,
+                            mirror=mirror,
+                            live=args.live,
+                            vintage=args.vintage or vintage,
+                            progress=lambda text: bar.update(task, description=text),
+                            docs=False,
+                        )
+                    except GateFailed:
+                        gated = True
+                        raise
+                    changed |= result.changed
+                    gated |= result.changed
+                    console.print(_outcome(result))
+        finally:
+            # after an error too, quietly (its one line stays the only one), with a refused batch in them
+            if gated:
+                bar.update(task, description="data docs")
+                _data_docs(console, settings, quiet=sys.exc_info()[0] is not None)
         _build_marts(console, settings, changed, args.no_build)
     print(f"pipeline time {time.perf_counter() - started:.2f}s")
     print(f"marts: {settings.warehouse_path} (schema marts)")

@@ -178,6 +178,7 @@ _CENSORED_PATTERN = r"^<[0-9]+$"
 _CODE_PATTERN = r"^[A-Z]{2}$"
 
 
+
 # ---- layout detection ----------------------------------------------------------------------------
 def output_columns(layout: Layout) -> list[str]:
     """The schema columns a layout fills (lineage excluded); tests check they equal the schema."""

@@ -49,11 +49,7 @@ def _measures(*names: str, kind: pa.DataType = COUNT) -> list[pa.Field]:
     return [f for n in names for f in measure(n, kind)]
 
 
-HISTORICAL_GROUPS = (
-    "all",
-    "court_orders",
-    "other",
-)  # All Requests / Court Orders / Other (Executive, Police…)
+HISTORICAL_GROUPS = ("all", "court_orders", "other")  # All Requests / Court Orders / Other (Executive, Police…)
 PCT_OUTCOMES = (
     "pct_removed_legal",
     "pct_removed_policy",
@@ -76,7 +72,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     "requests_summary_historical": _schema(
         PLACE,
         *[
-            measure(f"{g}_requests") + measure(f"{g}_pct_complied", PERCENT) + measure(f"{g}_items_requested")
+            measure(f"{g}_requests")
+            + measure(f"{g}_pct_complied", PERCENT)
+            + measure(f"{g}_items_requested")
             for g in HISTORICAL_GROUPS
         ],
     ),
