@@ -169,6 +169,7 @@ REGISTRY_QUARTER = "registry_changes_by_authority_quarter"
 BLOCKED_NEWS = "blocked_news_domains"
 TESTLIST_URLS = "testlist_urls"
 OONI_QUARTER = "ooni_blocking_by_domain_quarter"
+BLOCKING_VINTAGES = "blocking_vintages_used"
 
 BLOCKING_MART_COLUMNS: dict[str, tuple[str, ...]] = {
     REGISTRY_QUARTER: (
@@ -197,6 +198,7 @@ BLOCKING_MART_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     TESTLIST_URLS: ("country_code", "url", "domain", "category_code", "category"),
     OONI_QUARTER: ("country_code", "quarter", "domain", "confirmed", "anomaly_rate", "days_measured"),
+    BLOCKING_VINTAGES: ("source_id", "dataset", "vintage", "first_day", "last_day"),
 }
 
 # dbt vars holding the "blocked" thresholds, with the contract values used when dbt_project.yml lacks them.
@@ -344,6 +346,7 @@ class MartData:
     data_through: date  # latest period end actually published
     blocking: tuple[BlockingTable, ...] = ()
     thresholds: Thresholds | None = None
+    blocking_vintages: Table | None = None  # None: the warehouse has no marts.blocking_vintages_used
 
 
 def blocking_thresholds(dbt_project: Path) -> Thresholds:
@@ -405,7 +408,8 @@ def read_marts(
             THRESHOLD_VARS["blocked_min_anomaly_rate"], THRESHOLD_VARS["blocked_min_days"], "contract values"
         )
         blocking = read_blocking(con, found, quarter, country, thresholds)
-        return MartData(data.tables, data.vintages, data.data_through, blocking, thresholds)
+        vintages = _blocking_vintages(con, quarter) if BLOCKING_VINTAGES in found else None
+        return MartData(data.tables, data.vintages, data.data_through, blocking, thresholds, vintages)
     finally:
         con.close()
 
@@ -540,6 +544,21 @@ def read_blocking(
             BlockingTable(spec, note, Table(spec.columns, [tuple(_plain(v) for v in r) for r in rows]))
         )
     return tuple(out)
+
+
+def _blocking_vintages(con: duckdb.DuckDBPyConnection, quarter: str) -> Table:
+    """The lake vintages behind the quarter's blocking tables: those whose days overlap the quarter (NULL
+    days are open: every registry snapshot up to the quarter's end, the test lists' newest vintages)."""
+    end = parse_quarter(quarter)
+    start = date(end.year, end.month - 2, 1)
+    columns = BLOCKING_MART_COLUMNS[BLOCKING_VINTAGES]
+    rows = con.execute(
+        f"select {', '.join(columns)} from marts.{BLOCKING_VINTAGES} "
+        "where (first_day is null or first_day <= ?) and (last_day is null or last_day >= ?) "
+        "order by source_id, dataset, vintage",
+        [end, start],
+    ).fetchall()
+    return Table(columns, [tuple(_plain(v) for v in row) for row in rows])
 
 
 def _ooni_countries(con: duckdb.DuckDBPyConnection, quarter: str, country: str | None) -> list[str]:
@@ -705,7 +724,8 @@ def blocking_file(spec: BlockingSpec) -> str:
 
 
 def _blocking_manifest(data: MartData) -> dict:
-    """Thresholds and, per blocking table, its file and row count or why it is unavailable."""
+    """Thresholds; per blocking table, its file and row count or why it is unavailable; the lake vintages
+    the quarter's blocking tables come from (marts.blocking_vintages_used)."""
     t = data.thresholds
     tables = []
     for item in data.blocking:
@@ -725,7 +745,12 @@ def _blocking_manifest(data: MartData) -> dict:
             "origin": t.origin,
         }
     )
-    return {"thresholds": thresholds, "tables": tables}
+    vintages = (
+        "unavailable: the warehouse has no marts.blocking_vintages_used"
+        if data.blocking_vintages is None
+        else [dict(zip(data.blocking_vintages.columns, row)) for row in data.blocking_vintages.rows]
+    )
+    return {"thresholds": thresholds, "tables": tables, "vintages": vintages}
 
 
 def _file_entry(path: Path) -> dict:

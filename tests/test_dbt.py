@@ -30,6 +30,7 @@ MARTS = {
     "testlist_urls",
     "ooni_blocking_by_domain_quarter",
     "blocked_news_domains",
+    "blocking_vintages_used",
 }
 
 

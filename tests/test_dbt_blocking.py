@@ -46,6 +46,7 @@ BLOCKING_MARTS = {
     "testlist_urls",
     "ooni_blocking_by_domain_quarter",
     "blocked_news_domains",
+    "blocking_vintages_used",
 }
 COURT, RKN_AUTHORITY, FSKN = "суд", "Роскомнадзор", "ФСКН"
 S1, S2, S3, S4, S5 = (
@@ -378,6 +379,20 @@ def test_testlist_urls_take_each_lists_newest_vintage_only(con):
     assert rows(con, "select * from marts.testlist_urls where domain = 'dropped.example'") == []
 
 
+def test_blocking_vintages_name_the_newest_lists_and_the_ooni_vintages_kept(con):
+    found = rows(con, "select * from marts.blocking_vintages_used order by all")
+    lists = [row for row in found if row[0] == "citizenlab_testlists"]
+    assert lists == [("citizenlab_testlists", "testlist_urls", NEW_LIST, None, None)]
+    ooni = {row[2]: (row[3], row[4]) for row in found if row[0] == "ooni_aggregates"}
+    kept = rows(
+        con,
+        "select vintage, min(measurement_day), max(measurement_day) "
+        "from intermediate.int_ooni_aggregates__domain_days_current group by 1",
+    )
+    assert ooni == {vintage: (first, last) for vintage, first, last in kept} and len(ooni) >= 2
+    assert not [row for row in found if row[0] == "rkn_registry"]  # this lake holds the history only
+
+
 def test_testlist_category_is_the_newest_legends_name(con):
     assert rows(con, "select distinct category from marts.testlist_urls where category_code = 'NEWS'") == [
         ("News Media",)
@@ -527,6 +542,10 @@ def real(tmp_path_factory):
     settings = load_settings(data_dir=tmp_path_factory.mktemp("dbt_blocking_real") / "data")
     snapshots = real_snapshots(rkn_folder)
     write_history(settings.lake_dir, build_history(snapshots))
+    for table in snapshots:  # the snapshots themselves too, as publish_to_lake leaves them
+        vintage = table.column("vintage")[0].as_py()
+        path = lake.partition_dir(settings.lake_dir, RKN, "registry_snapshot", vintage) / lake.PART
+        lake.write_batches(path, schema(RKN, "registry_snapshot"), table.to_batches())
     write_real_lists(settings.lake_dir, citizenlab_folder, "real")
     build(settings)
     keys = [set(t.column("entry_key").to_pylist()) for t in snapshots]
@@ -565,3 +584,11 @@ def test_real_testlists_load_every_url_with_its_category(real):
         con, "select country_code, count(*), count(category) from marts.testlist_urls group by 1 order by 1"
     )
     assert found == [("GLOBAL", 1722, 1722), ("KZ", 553, 553)]
+
+
+def test_real_blocking_vintages_are_every_snapshot_and_each_lists_newest_vintage(real):
+    con, _, times = real
+    found = rows(con, "select source_id, first_day, last_day from marts.blocking_vintages_used order by all")
+    registry = [(day, last) for source, day, last in found if source == "rkn_registry"]
+    assert registry == [(at.date(), None) for at in sorted(times)]  # one per snapshot, open-ended
+    assert [row for row in found if row[0] != "rkn_registry"] == [("citizenlab_testlists", None, None)]

@@ -15,6 +15,18 @@ from pipelines.publish import THRESHOLD_VARS, blocking_thresholds, publish_quart
 from tests.test_publish import build_warehouse, read_csv, snapshot
 
 BLOCKING_SQL = """
+create table marts.blocking_vintages_used (
+    source_id varchar, dataset varchar, vintage varchar, first_day date, last_day date
+);
+insert into marts.blocking_vintages_used values
+    ('rkn_registry', 'registry_snapshot', '2025-03-29T130000Z', '2025-03-29', null),
+    ('rkn_registry', 'registry_snapshot', '2025-06-28T130000Z', '2025-06-28', null),
+    ('rkn_registry', 'registry_snapshot', '2025-07-05T130000Z', '2025-07-05', null),
+    ('citizenlab_testlists', 'testlist_urls', '2025-05-01', null, null),
+    ('ooni_aggregates', 'ooni_domain_days', '2025-03-20T000000Z', '2025-03-01', '2025-03-19'),
+    ('ooni_aggregates', 'ooni_domain_days', '2025-04-03T000000Z', '2025-03-20', '2025-04-02'),
+    ('ooni_aggregates', 'ooni_domain_days', '2025-07-10T000000Z', '2025-07-01', '2025-07-09');
+
 create table marts.registry_changes_by_authority_quarter (
     registry varchar, registry_country varchar, quarter varchar, authority varchar, entries_added bigint,
     entries_removed bigint, active_at_quarter_end bigint
@@ -142,6 +154,23 @@ def test_publication_adds_a_csv_a_sheet_and_manifest_entries_per_blocking_table(
         "min_days": 7,
         "min_confirmed": 1,
         "origin": None,
+    }
+
+
+def test_manifest_names_the_lake_vintages_behind_the_quarters_blocking_tables(settings, warehouse):
+    vintages = manifest_of(publish_quarter(settings, "2025Q2"))["blocking"]["vintages"]
+    assert [(v["source_id"], v["vintage"]) for v in vintages] == [
+        ("citizenlab_testlists", "2025-05-01"),  # the lists' newest vintage: not tied to days
+        ("ooni_aggregates", "2025-04-03T000000Z"),  # its days reach into the quarter; the others do not
+        ("rkn_registry", "2025-03-29T130000Z"),  # every snapshot up to the quarter's end shapes the history
+        ("rkn_registry", "2025-06-28T130000Z"),
+    ]
+    assert vintages[1] == {
+        "source_id": "ooni_aggregates",
+        "dataset": "ooni_domain_days",
+        "vintage": "2025-04-03T000000Z",
+        "first_day": "2025-03-20",
+        "last_day": "2025-04-02",
     }
 
 
@@ -300,6 +329,7 @@ def test_a_warehouse_without_blocking_marts_publishes_removals_and_marks_blockin
         "testlist_coverage",
     ]
     assert all(t["unavailable"].startswith("unavailable: the warehouse has no marts.") for t in tables)
+    assert manifest_of(out)["blocking"]["vintages"].startswith("unavailable: the warehouse has no marts.")
     assert "_unavailable: the warehouse has no marts.registry_changes_by_authority_quarter" in markdown_of(
         out
     )
