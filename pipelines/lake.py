@@ -32,6 +32,9 @@ DELTA_COLUMNS = frozenset({"source_row_number"})
 # lines the statistics alone cost the writer 0.26 of 1.22 s). The hint is for the writer only: it is
 # stripped from the schema stored in the file.
 DICTIONARY_HINT = b"parquet.dictionary"
+# `{COMPRESSION_HINT: b"none"}` stores that column uncompressed (random digests, e.g. md5 keys in hex: zstd
+# only halves them, at a cost to the writer and to every reader).
+COMPRESSION_HINT = b"parquet.compression"
 
 
 def partition_dir(zone_dir: Path, source_id: str, dataset: str, vintage: str) -> Path:
@@ -68,7 +71,8 @@ def _encodings(schema: pa.Schema) -> dict:
     neither occurs."""
     delta = [f.name for f in schema if f.name in DELTA_COLUMNS and pa.types.is_integer(f.type)]
     plain = [f.name for f in schema if f.name not in delta and _hint(f, DICTIONARY_HINT) == b"false"]
-    if not delta and not plain:
+    raw = [f.name for f in schema if _hint(f, COMPRESSION_HINT) == b"none"]
+    if not delta and not plain and not raw:
         return {}
     options: dict = {
         "use_dictionary": [name for name in schema.names if name not in delta and name not in plain]
@@ -77,6 +81,9 @@ def _encodings(schema: pa.Schema) -> dict:
         options["write_statistics"] = [name for name in schema.names if name not in plain]
     if delta:
         options["column_encoding"] = dict.fromkeys(delta, "DELTA_BINARY_PACKED")
+    if raw:
+        codec = PARQUET_OPTIONS["compression"]
+        options["compression"] = {name: "none" if name in raw else codec for name in schema.names}
     return options
 
 
@@ -85,12 +92,13 @@ def _hint(field: pa.Field, key: bytes) -> bytes | None:
 
 
 def _without_hints(schema: pa.Schema) -> pa.Schema:
-    """The schema without DICTIONARY_HINT metadata (other field metadata is kept)."""
-    if not any(_hint(f, DICTIONARY_HINT) is not None for f in schema):
+    """The schema without the writer hints' metadata (other field metadata is kept)."""
+    hints = (DICTIONARY_HINT, COMPRESSION_HINT)
+    if not any(_hint(f, hint) is not None for f in schema for hint in hints):
         return schema
     fields = []
     for field in schema:
-        meta = {k: v for k, v in (field.metadata or {}).items() if k != DICTIONARY_HINT}
+        meta = {k: v for k, v in (field.metadata or {}).items() if k not in hints}
         fields.append(field.with_metadata(meta) if meta else field.remove_metadata())
     return pa.schema(fields, metadata=schema.metadata)
 

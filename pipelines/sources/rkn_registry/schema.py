@@ -33,6 +33,9 @@ import pyarrow as pa
 # Writer hint (pipelines/lake.py): near-unique strings are stored without a dictionary, which only costs the
 # writer time (measured: staging write of 2 million lines 1.47 -> 1.18 s, same file size).
 PLAIN = {b"parquet.dictionary": b"false"}
+# The entry key (32 hex digits of an md5) is also stored uncompressed: zstd halves it, but costs the writer
+# 0.26 s and each reader (the gate, the history) about as much again per 2 million lines.
+DIGEST = PLAIN | {b"parquet.compression": b"none"}
 
 # Naive timestamps holding UTC: the gate names timestamp[us] (DuckDB TIMESTAMP) but no zoned type.
 SNAPSHOT_AT_TYPE = pa.timestamp("us")
@@ -60,7 +63,7 @@ ENTRY_FIELDS = [
 REGISTRY_SNAPSHOT = pa.schema(
     [
         pa.field("snapshot_at", SNAPSHOT_AT_TYPE, nullable=False),
-        pa.field("entry_key", pa.string(), nullable=False, metadata=PLAIN),
+        pa.field("entry_key", pa.string(), nullable=False, metadata=DIGEST),
         *ENTRY_FIELDS,
         pa.field("is_duplicate", pa.bool_(), nullable=False),
         pa.field("is_repeat_key", pa.bool_(), nullable=False),
