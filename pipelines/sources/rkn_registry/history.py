@@ -160,19 +160,6 @@ def build_history(snapshots: pa.Table | Iterable[pa.Table]) -> pa.Table:
     return _run(_HISTORY_SQL, snaps=_snapshot_rows(snapshots))
 
 
-def snapshot_times(history: pa.Table) -> list[dt.datetime]:
-    """Distinct times the history saw (first/last seen and removal times), sorted."""
-    times = pc.unique(
-        pa.chunked_array(
-            history.column("first_seen_at").chunks
-            + history.column("last_seen_at").chunks
-            + pc.drop_null(history.column("removed_at")).chunks,
-            SNAPSHOT_AT_TYPE,
-        )
-    )
-    return sorted(times.to_pylist())
-
-
 def newest_snapshot_at(history: pa.Table) -> dt.datetime | None:
     value = pc.max(history.column("last_seen_at")).as_py()
     removed = pc.max(history.column("removed_at")).as_py()

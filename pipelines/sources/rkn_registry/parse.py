@@ -948,15 +948,6 @@ def parse_files(paths: Sequence[Path], vintage: str, source_id: str = SOURCE_ID)
         return _exact_snapshot([(p.name, p.read_bytes()) for p in paths], vintage, source_id)
 
 
-def read_updated_at(path: Path) -> dt.datetime:
-    """The snapshot time of a dump file from its first line only (to order a backfill folder)."""
-    with path.open("rb") as stream:
-        first = stream.readline(MAX_UPDATED_LINE)
-    updated, _ = split_updated(first, path.name, required=True)
-    assert updated is not None
-    return updated
-
-
 def vintage_of(snapshot_at: dt.datetime) -> str:
     """A vintage id from the snapshot time (UTC), e.g. 2013-06-06T070500Z; sorts in time order."""
     return snapshot_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H%M%SZ")
