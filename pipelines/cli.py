@@ -182,7 +182,7 @@ def cmd_status(args, settings: Settings) -> int:
             live = lake.lake_vintages(settings.lake_dir, spec.source_id, dataset)
             print(f"  lake {dataset}: {_listing(live)}")
         for dataset in spec.derived:
-            current = settings.lake_dir / spec.source_id / dataset / "current" / lake.PART
+            current = lake.derived_path(settings.lake_dir, spec.source_id, dataset)
             print(f"  derived {dataset}: {f'{lake.row_count(current)} rows' if current.exists() else '-'}")
         for result in gate.last_results(settings, spec.source_id):
             verdict = "passed" if result.get("passed") else "FAILED " + "; ".join(result.get("failed", []))

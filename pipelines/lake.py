@@ -41,6 +41,16 @@ def partition_dir(zone_dir: Path, source_id: str, dataset: str, vintage: str) ->
     return zone_dir / source_id / dataset / f"vintage={vintage}"
 
 
+PENDING_PREFIX = ".pending-"
+
+
+def derived_path(lake_dir: Path, source_id: str, dataset: str, pending: str | None = None) -> Path:
+    """A derived dataset's file: `<dataset>/current/part-0.parquet`, or, computed for a vintage still being
+    gated, `<dataset>/.pending-<vintage>/part-0.parquet` (a dot-folder: dbt's glob skips it)."""
+    folder = "current" if pending is None else f"{PENDING_PREFIX}{pending}"
+    return lake_dir / source_id / dataset / folder / PART
+
+
 def write_batches(
     path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch], options: dict | None = None
 ) -> int:

@@ -61,7 +61,7 @@ class SourceSpec:
     def derive(self, settings, pending=None) -> dict:
         """Recompute the derived datasets from the lake (dataset -> path); {} for sources without any.
         `pending` = (vintage, staged dataset -> file): compute as if that vintage were in the lake, into
-        files the caller moves to `current` after the gate (see run._gate_and_publish)."""
+        files the caller moves to `current` after the gate (see run.gate_and_publish)."""
         return self.module("derive").derive(self, settings, pending) if self.derived else {}
 
     @property

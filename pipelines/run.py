@@ -212,7 +212,7 @@ def _commit_derived(spec: SourceSpec, settings: Settings, pending) -> dict[str, 
         return spec.derive(settings)
     current = {}
     for dataset, path in pending.result().items():
-        target = settings.lake_dir / spec.source_id / dataset / "current" / lake.PART
+        target = lake.derived_path(settings.lake_dir, spec.source_id, dataset)
         if path != target:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
@@ -222,7 +222,7 @@ def _commit_derived(spec: SourceSpec, settings: Settings, pending) -> dict[str, 
 
 
 def _discard_pending(path: Path) -> None:
-    if path.parent.name.startswith(".pending-"):
+    if path.parent.name.startswith(lake.PENDING_PREFIX):
         shutil.rmtree(path.parent, ignore_errors=True)
 
 

@@ -60,7 +60,6 @@ from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 
 SNAPSHOT_DATASET = "registry_snapshot"
 HISTORY_DATASET = "registry_history"
-CURRENT = "current"
 COVERAGE_KEY = b"rkn_registry.snapshots"  # Parquet key-value metadata: {vintage: snapshot_at ISO}
 # Parquet options of the history file (see write_history).
 _DICTIONARY_COLUMNS = [
@@ -85,7 +84,7 @@ Coverage = dict[str, str]  # vintage -> snapshot_at (naive UTC, ISO format)
 
 
 def history_path(lake_dir: Path, source_id: str) -> Path:
-    return lake_dir / source_id / HISTORY_DATASET / CURRENT / lake.PART
+    return lake.derived_path(lake_dir, source_id, HISTORY_DATASET)
 
 
 def derive(spec, settings, pending: tuple[str, dict[str, Path]] | None = None) -> dict[str, Path]:
@@ -106,7 +105,7 @@ def derive(spec, settings, pending: tuple[str, dict[str, Path]] | None = None) -
     if pending is not None and SNAPSHOT_DATASET in pending[1]:
         vintage, staged = pending
         files[vintage] = staged[SNAPSHOT_DATASET]
-        output = target.parent.with_name(f".pending-{vintage}") / lake.PART
+        output = lake.derived_path(settings.lake_dir, source_id, HISTORY_DATASET, pending=vintage)
     wanted = lake_coverage(files)
     covered = read_coverage(target)
     if covered == wanted and target.is_file():
