@@ -145,6 +145,13 @@ def row_count(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
+def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The values as one contiguous array, not copied when they already are one (combine_chunks copies)."""
+    if isinstance(values, pa.Array):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+
+
 def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
     """`batches`, produced in a background thread up to `depth` ahead of the consumer; an exception of
     the producer is raised here, in the consumer, as it was raised."""

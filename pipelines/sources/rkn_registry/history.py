@@ -26,6 +26,7 @@ from __future__ import annotations
 import binascii
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator
 
 import duckdb
@@ -33,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines import lake
 from pipelines.errors import PipelineError
 from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
 
@@ -365,7 +367,7 @@ def plan_extension(
         ips=ips_source,
         continued_ips=continued_ips,
         new_rows=new_rows,
-        new_keys=_combined_array(keys.take(pa.array(new_rows))),
+        new_keys=lake.one_array(keys.take(pa.array(new_rows))),
         new_spells=np.where(known, old.spell[row] + 1 if len(high) else 1, 1)[fresh].astype(np.int64),
         new_ips=ips_source.take(pa.array(ips_index[fresh])),
     )
@@ -437,12 +439,6 @@ def _numpy(values: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
-def _combined_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(values, pa.Array):
-        return values
-    return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
-
-
 def extended_batches(
     plan: Extension,
     history: pa.Table,
@@ -457,62 +453,42 @@ def extended_batches(
     the snapshot rows `plan.new_rows`, in that order. The old rows come first, as they were but for the
     columns a continued or ended spell changes; the new spells follow.
     """
-    rows_per_batch = rows_per_batch or BATCH_ROWS
-    added = _new_spell_table(plan, new_spells)
-    ips = _combined_array(plan.ips)
-    cursor = _Cursor(streamed)
-    old_rows = plan.history_rows
-    for begin in range(0, old_rows + added.num_rows, rows_per_batch):
-        end = min(begin + rows_per_batch, old_rows + added.num_rows)
-        old_end = min(end, old_rows)
-        pieces = {name: [] for name in HISTORY.names}
-        if begin < old_end:
-            for part in cursor.take(old_end - begin):
-                for name, column in zip(STREAMED_COLUMNS, part.columns, strict=True):
-                    pieces[name].append(column)
-            for name, column in _updated_columns(plan, history, pieces, ips, begin, old_end).items():
-                pieces[name] = [column]
-        new_begin = max(begin, old_rows) - old_rows
-        for name in HISTORY.names:
-            pieces[name].extend(added.column(name).slice(new_begin, end - old_rows - new_begin).chunks)
-        yield pa.RecordBatch.from_arrays(
-            [_concatenated(pieces[name]) for name in HISTORY.names], schema=HISTORY
-        )
+    ips = lake.one_array(plan.ips)
 
+    def old_rows() -> Iterator[pa.RecordBatch]:
+        begin = 0
+        for part in streamed:
+            end = begin + part.num_rows
+            columns = dict(zip(STREAMED_COLUMNS, part.columns, strict=True))
+            columns |= _updated_columns(plan, history, columns, ips, begin, end)
+            yield pa.RecordBatch.from_arrays([columns[name] for name in HISTORY.names], schema=HISTORY)
+            begin = end
 
-def _concatenated(pieces: list[pa.Array]) -> pa.Array:
-    """One contiguous array (the piece itself when there is one: not copied)."""
-    pieces = [piece for piece in pieces if len(piece)] or pieces[:1]
-    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+    added = _new_spell_table(plan, new_spells).to_batches()
+    return rebatch(itertools.chain(old_rows(), added), rows_per_batch or BATCH_ROWS)
 
 
 def _updated_columns(
-    plan: Extension, history: pa.Table, pieces: dict, ips: pa.Array, begin: int, end: int
-) -> dict:
-    """Old rows begin..end of the columns that change or come from `history` (PLAN_COLUMNS), one array each.
+    plan: Extension, history: pa.Table, streamed: dict[str, pa.Array], ips: pa.Array, begin: int, end: int
+) -> dict[str, pa.Array]:
+    """Old rows begin..end of the columns that change or come from `history` (PLAN_COLUMNS).
 
-    Continued spells are seen once more and take the snapshot's ips, ended ones are closed; `pieces` holds
-    the rows' streamed columns.
+    Continued spells are seen once more and take the snapshot's ips, ended ones are closed; `streamed`
+    holds the rows' other columns.
     """
     at = pa.scalar(plan.new_at, SNAPSHOT_AT_TYPE)
     index, ended = plan.continued_ips[begin:end], plan.ended[begin:end]
     continued = index >= 0
-    columns = {
-        name: _concatenated(history.column(name).slice(begin, end - begin).chunks) for name in PLAN_COLUMNS
-    }
-
-    def old(name: str) -> pa.Array:
-        return _concatenated(pieces[name])
-
-    ips_now = old("ips")
+    columns = {name: lake.one_array(history.column(name).slice(begin, end - begin)) for name in PLAN_COLUMNS}
+    ips_now = streamed["ips"]
     if continued.any():  # the snapshot's ips for the continued spells (most are unchanged)
         ips_now = pc.replace_with_mask(ips_now, pa.array(continued), ips.take(pa.array(index[continued])))
     return columns | {
         "is_active": pc.and_(columns["is_active"], pa.array(~ended)),
         "ips": ips_now,
-        "last_seen_at": pc.if_else(pa.array(continued), at, old("last_seen_at")),
-        "removed_at": pc.if_else(pa.array(ended), at, old("removed_at")),
-        "snapshots_seen": pc.add(old("snapshots_seen"), pa.array(continued.astype(np.int64))),
+        "last_seen_at": pc.if_else(pa.array(continued), at, streamed["last_seen_at"]),
+        "removed_at": pc.if_else(pa.array(ended), at, streamed["removed_at"]),
+        "snapshots_seen": pc.add(streamed["snapshots_seen"], pa.array(continued.astype(np.int64))),
     }
 
 
@@ -531,22 +507,3 @@ def _new_spell_table(plan: Extension, new_spells: pa.Table) -> pa.Table:
         "snapshots_seen": pa.array(np.ones(count, np.int64)),
     }
     return pa.table([columns[name] for name in HISTORY.names], schema=HISTORY).combine_chunks()
-
-
-class _Cursor:
-    """Consecutive row ranges of a stream of record batches (as slices of them: nothing is copied)."""
-
-    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
-        self._batches = iter(batches)
-        self._pending: pa.RecordBatch | None = None
-
-    def take(self, rows: int) -> list[pa.RecordBatch]:
-        parts = []
-        while rows:
-            if self._pending is None or not self._pending.num_rows:
-                self._pending = next(self._batches)
-            part = self._pending.slice(0, rows)
-            self._pending = self._pending.slice(part.num_rows)
-            parts.append(part)
-            rows -= part.num_rows
-        return parts

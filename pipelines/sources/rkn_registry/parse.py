@@ -409,14 +409,9 @@ def _keyed_batches(
         )
         is_duplicate, is_repeat_key = repeats.next(keys, part["ips"])
         part |= {"entry_key": keys, "is_duplicate": is_duplicate, "is_repeat_key": is_repeat_key}
-        arrays = [_one_chunk(_as_array(part[field.name], field.type)) for field in REGISTRY_SNAPSHOT]
+        arrays = [lake.one_array(_as_array(part[field.name], field.type)) for field in REGISTRY_SNAPSHOT]
         yield pa.RecordBatch.from_arrays(arrays, schema=REGISTRY_SNAPSHOT)
         start += size
-
-
-def _one_chunk(values: pa.ChunkedArray) -> pa.Array:
-    """The values as one array, not copied when they are one chunk already (combine_chunks copies)."""
-    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 class _RepeatFlags:
