@@ -8,7 +8,7 @@ decision date. A URL may itself contain `;`: a line with more than six fields ke
 last three fields and gives everything between them, `;` included, to the URL.
 
 Two paths give the same table (schema.py says what the key and flags mean):
-- the fast path (`_fast_snapshot`, about 1.5-2 s for 2 million lines): Arrow's CSV reader splits the six
+- the fast path (`_fast_batches`, about 1.5-2 s for 2 million lines): Arrow's CSV reader splits the six
   fields in parallel without transcoding; only columns holding non-ASCII bytes are transcoded (CP1251 ->
   UTF-8, one block per chunk); every check runs on whole columns with a test that accepts only what the
   line path accepts (values it cannot vouch for, e.g. IPv6, get the line path's per-element checks); two
@@ -363,22 +363,11 @@ _BLANK_BYTE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0xA0]] 
 _MOJIBAKE_LEAD = (0xD0, 0xD1)  # CP1251 "Р", "С" followed by a byte 0x80–0xBF: see MOJIBAKE_PATTERN
 
 
-def _fast_snapshot(
-    names: Sequence[str], read: Callable[[int], bytes], vintage: str, source_id: str
-) -> Snapshot:
-    """The snapshot of the files `names` (`read(i)` gives the bytes of the i-th; they are not kept)."""
-    snapshot_at, lengths, fields = _fast_fields(names, read)
-    if fields is None:
-        return Snapshot(snapshot_at, REGISTRY_SNAPSHOT.empty_table())
-    checked, counts, keys = _check_fields(fields)  # empties `fields`: the raw bytes go once transcoded
-    table = _assemble(checked, counts, list(names), lengths, snapshot_at, vintage, source_id, keys)
-    return Snapshot(snapshot_at, table)
-
-
 def _fast_batches(
     names: Sequence[str], read: Callable[[int], bytes], vintage: str, source_id: str
-) -> Iterator[pa.RecordBatch]:
-    """_fast_snapshot's table as record batches (one per block the CSV reader split, as its to_batches).
+) -> tuple[dt.datetime, Iterator[pa.RecordBatch]]:
+    """(snapshot time, its rows as record batches: one per block the CSV reader split) of the files `names`
+    (`read(i)` gives the bytes of the i-th; they are not kept).
 
     Everything that can fail (_Unusual) runs before this returns; the entry keys, which cannot fail, are
     hashed block by block while the returned iterator is consumed, so that the consumer (the Parquet
@@ -386,25 +375,25 @@ def _fast_batches(
     """
     snapshot_at, lengths, fields = _fast_fields(names, read)
     if fields is None:
-        return iter(REGISTRY_SNAPSHOT.empty_table().to_batches())
+        return snapshot_at, iter(REGISTRY_SNAPSHOT.empty_table().to_batches())
     sizes = [len(c) for c in fields["ips"].chunks if len(c)]  # a part holding no line adds no block
     checked, counts, first_keys = _check_fields(fields, key_rows=sizes[0])  # the first block's keys
     columns = _columns(checked, counts, list(names), lengths, snapshot_at, vintage, source_id)
-    return _keyed_batches(columns, sizes, first_keys)
+    return snapshot_at, _keyed_batches(columns, sizes, first_keys)
 
 
 def _keyed_batches(
-    columns: dict[str, pa.ChunkedArray], sizes: list[int], first_keys: pa.ChunkedArray
+    columns: dict[str, pa.ChunkedArray], sizes: list[int], first_keys: pa.ChunkedArray | None = None
 ) -> Iterator[pa.RecordBatch]:
     """REGISTRY_SNAPSHOT batches of `sizes` rows from _columns, each with its entry keys (those of the first
-    batch given) and repeat flags."""
+    batch when given) and repeat flags."""
     repeats = _RepeatFlags()
     start = 0
     for size in sizes:
         part = {name: values.slice(start, size) for name, values in columns.items()}
         keys = (
             first_keys
-            if start == 0
+            if start == 0 and first_keys is not None
             else entry_keys(pa.table({name: part[name] for name in ENTRY_KEY_FIELDS}))
         )
         is_duplicate, is_repeat_key = repeats.next(keys, part["ips"])
@@ -514,11 +503,9 @@ def _read_fields(data: bytes, start: int) -> pa.Table:
     return table
 
 
-def _check_fields(
-    fields: dict[str, pa.ChunkedArray], key_rows: int | None = None
-) -> tuple[dict, dict, pa.ChunkedArray]:
-    """(checked fields, element counts, entry keys of all rows or of the first `key_rows`), as the line path
-    would give; _Unusual when not vouched.
+def _check_fields(fields: dict[str, pa.ChunkedArray], key_rows: int) -> tuple[dict, dict, pa.ChunkedArray]:
+    """(checked fields, element counts, entry keys of the first `key_rows` rows), as the line path would
+    give; _Unusual when not vouched.
 
     The columns are independent, so two threads work on them (Arrow's kernels and NumPy release the GIL):
     first the text of every field, then the IP and URL checks while DuckDB hashes the entry keys.
@@ -546,7 +533,7 @@ def _check_fields(
         }
         checked = {**text, "decision_date": dates}
         keyed = pa.table({name: checked[name] for name in ENTRY_KEY_FIELDS})
-        keys = entry_keys(keyed if key_rows is None else keyed.slice(0, key_rows))
+        keys = entry_keys(keyed.slice(0, key_rows))
         counts = {name: future.result() for name, future in checks.items()}
     return checked, counts, keys
 
@@ -798,18 +785,30 @@ def duplicate_summary(table: pa.Table) -> dict[str, int]:
 
 # ---- snapshot ---------------------------------------------------------------------------------------
 def parse_snapshot(parts: Sequence[tuple[str, bytes]], vintage: str, source_id: str = SOURCE_ID) -> Snapshot:
-    """One snapshot from its file(s) `(name, bytes)` in order: the whole registry at its `Updated:` time.
+    """One snapshot from its file(s) `(name, bytes)` in order: the whole registry at its `Updated:` time."""
+    return _whole(*_parsed([name for name, _ in parts], lambda i: parts[i][1], vintage, source_id))
 
-    The fast path (see `_fast_table`) reads well-formed files; anything it does not vouch for, errors
+
+def _whole(snapshot_at: dt.datetime, batches: Iterator[pa.RecordBatch]) -> Snapshot:
+    return Snapshot(snapshot_at, pa.Table.from_batches(list(batches), REGISTRY_SNAPSHOT))
+
+
+def _parsed(
+    names: Sequence[str], read: Callable[[int], bytes], vintage: str, source_id: str
+) -> tuple[dt.datetime, Iterator[pa.RecordBatch]]:
+    """(snapshot time, batches) of the files `names` (`read(i)` gives the bytes of the i-th).
+
+    The fast path (`_fast_batches`) reads well-formed files; anything it does not vouch for, errors
     included, is left to the line-by-line path (`_exact_snapshot`), which gives the precise message.
+    Every check has run when this returns.
     """
-    if not parts:
+    if not names:
         raise ParseError("no snapshot files given")
-    names = [name for name, _ in parts]
     try:
-        return _fast_snapshot(names, lambda i: parts[i][1], vintage, source_id)
+        return _fast_batches(names, read, vintage, source_id)
     except _Unusual:
-        return _exact_snapshot(parts, vintage, source_id)
+        snapshot = _exact_snapshot([(name, read(i)) for i, name in enumerate(names)], vintage, source_id)
+        return snapshot.snapshot_at, iter(snapshot.table.to_batches())
 
 
 class _Unusual(Exception):
@@ -855,28 +854,8 @@ def _build_table(lines: _Lines, snapshot_at: dt.datetime, vintage: str, source_i
         "decision_date": decision_date,
     }
     counts = {"ip_count": ip_count, "url_count": url_count}
-    return _assemble(fields, counts, lines.files, lines.lengths, snapshot_at, vintage, source_id)
-
-
-def _assemble(
-    fields: dict,
-    counts: dict,
-    files: list[str],
-    lengths: list[int],
-    snapshot_at: dt.datetime,
-    vintage: str,
-    source_id: str,
-    keys: pa.ChunkedArray | None = None,
-) -> pa.Table:
-    """The REGISTRY_SNAPSHOT table from checked fields (ips, domain, url, authority, decision_number,
-    decision_date) and element counts: entry key (unless given), repeat flags, wildcard flag, lineage."""
-    columns = _columns(fields, counts, files, lengths, snapshot_at, vintage, source_id)
-    if keys is None:
-        keys = entry_keys(pa.table({name: columns[name] for name in ENTRY_KEY_FIELDS}))
-    is_duplicate, is_repeat_key = repeat_flags(keys, columns["ips"])
-    columns |= {"entry_key": keys, "is_duplicate": is_duplicate, "is_repeat_key": is_repeat_key}
-    arrays = [_as_array(columns[field.name], field.type) for field in REGISTRY_SNAPSHOT]
-    return pa.Table.from_arrays(arrays, schema=REGISTRY_SNAPSHOT)
+    columns = _columns(fields, counts, lines.files, lines.lengths, snapshot_at, vintage, source_id)
+    return pa.Table.from_batches(list(_keyed_batches(columns, [n])), REGISTRY_SNAPSHOT)
 
 
 def _columns(
@@ -888,7 +867,7 @@ def _columns(
     vintage: str,
     source_id: str,
 ) -> dict[str, pa.ChunkedArray]:
-    """The REGISTRY_SNAPSHOT columns but the entry key and the repeat flags (see _assemble)."""
+    """The REGISTRY_SNAPSHOT columns but the entry key and the repeat flags (see _keyed_batches)."""
     n = sum(lengths)
     f = {name: _as_array(values, REGISTRY_SNAPSHOT.field(name).type) for name, values in fields.items()}
     part_of = np.repeat(np.arange(len(files), dtype=np.int32), lengths)
@@ -935,12 +914,7 @@ def snapshot_files(folder: Path) -> list[Path]:
 
 def parse_files(paths: Sequence[Path], vintage: str, source_id: str = SOURCE_ID) -> Snapshot:
     """parse_snapshot of files; the fast path reads one file at a time and drops its bytes once split."""
-    if not paths:
-        raise ParseError("no snapshot files given")
-    try:
-        return _fast_snapshot([p.name for p in paths], lambda i: paths[i].read_bytes(), vintage, source_id)
-    except _Unusual:
-        return _exact_snapshot([(p.name, p.read_bytes()) for p in paths], vintage, source_id)
+    return _whole(*_parsed([p.name for p in paths], lambda i: paths[i].read_bytes(), vintage, source_id))
 
 
 def vintage_of(snapshot_at: dt.datetime) -> str:
@@ -965,13 +939,5 @@ def snapshot_batches(
     are hashed in a background thread while the consumer writes the current one (no Parquet file is then
     written before the whole snapshot is known to be valid).
     """
-    if not paths:
-        raise ParseError("no snapshot files given")
-    try:
-        return lake.prefetched(
-            _fast_batches([p.name for p in paths], lambda i: paths[i].read_bytes(), vintage, source_id)
-        )
-    except _Unusual:
-        return iter(
-            _exact_snapshot([(p.name, p.read_bytes()) for p in paths], vintage, source_id).table.to_batches()
-        )
+    _, batches = _parsed([p.name for p in paths], lambda i: paths[i].read_bytes(), vintage, source_id)
+    return lake.prefetched(batches)
