@@ -25,6 +25,7 @@ from pipelines.sources.rkn_registry.parse import (
     MAX_UPDATED_LINE,
     PART_RE,
     snapshot_files,
+    split_parts,
     split_updated,
     vintage_of,
 )
@@ -37,25 +38,23 @@ def snapshots(folder: Path) -> list[Snapshot]:
     folder = Path(folder)
     if not folder.is_dir():
         raise PipelineError(f"backfill folder not found: {folder}")
-    found: dict[dt.datetime, tuple[dict[str, Path], str]] = {}
+    found: dict[dt.datetime, dict[str, Path]] = {}
     for files in _candidates(folder):
-        first = next(iter(files.values()))
-        updated = _updated_at(first, folder)
-        fingerprint = _fingerprint(files)
-        if updated in found:
-            kept, kept_print = found[updated]
-            if kept_print != fingerprint:
+        updated = _updated_at(next(iter(files.values())), folder)
+        if updated in found:  # the same snapshot found twice, or two that claim one time: read them
+            kept = found[updated]
+            if _fingerprint(kept) != _fingerprint(files):
                 raise PipelineError(
                     f"{_label(kept, folder)} and {_label(files, folder)}: same 'Updated:' time "
                     f"{updated.isoformat()} but different contents"
                 )
             continue
-        found[updated] = (files, fingerprint)
+        found[updated] = files
     if not found:
         raise PipelineError(
             f"backfill folder {folder} holds no snapshot (*.csv files or snapshot subfolders)"
         )
-    return [(vintage_of(at), found[at][0]) for at in sorted(found)]
+    return [(vintage_of(at), found[at]) for at in sorted(found)]
 
 
 def _candidates(folder: Path) -> list[dict[str, Path]]:
@@ -64,20 +63,11 @@ def _candidates(folder: Path) -> list[dict[str, Path]]:
     parts = [p for p in top if PART_RE.match(p.name)]
     candidates = [{DUMP_FILE: p} for p in top if not PART_RE.match(p.name)]
     if parts:
-        candidates.append({p.name: p for p in _parts_of(folder)})
+        candidates.append({p.name: p for p in split_parts(folder)})
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if any(p.suffix.lower() == ".csv" for p in sub.iterdir() if p.is_file()):
             candidates.append({p.name: p for p in snapshot_files(sub)})
     return candidates
-
-
-def _parts_of(folder: Path) -> list[Path]:
-    """The split parts lying directly in the folder, in part order (snapshot_files' checks, dump.csv aside)."""
-    numbered = sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := PART_RE.match(p.name)))
-    numbers = [n for n, _ in numbered]
-    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        raise PipelineError(f"{folder}: split parts are not consecutive: {[p.name for _, p in numbered]}")
-    return [p for _, p in numbered]
 
 
 def _updated_at(path: Path, folder: Path) -> dt.datetime:

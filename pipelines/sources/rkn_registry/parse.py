@@ -898,16 +898,25 @@ def _as_array(values, arrow_type: pa.DataType) -> pa.ChunkedArray:
 # ---- files --------------------------------------------------------------------------------------
 def snapshot_files(folder: Path) -> list[Path]:
     """The file(s) of the snapshot in `folder`: dump.csv, or dump-00.csv, dump-01.csv … in part order."""
-    names = {p.name: p for p in folder.iterdir() if p.is_file()}
-    parts = sorted((int(m.group(1)), p) for name, p in names.items() if (m := PART_RE.match(name)))
-    if DUMP_FILE in names and parts:
+    dump = folder / DUMP_FILE
+    parts = split_parts(folder)
+    if dump.is_file() and parts:
         raise LayoutError(f"{folder}: holds both {DUMP_FILE} and split parts dump-NN.csv; expected one form")
-    if DUMP_FILE in names:
-        return [names[DUMP_FILE]]
+    if dump.is_file():
+        return [dump]
     if not parts:
         raise LayoutError(f"{folder}: no {DUMP_FILE} and no dump-NN.csv parts")
+    return parts
+
+
+def split_parts(folder: Path) -> list[Path]:
+    """The split parts dump-NN.csv lying in `folder`, in part order ([] when none); LayoutError unless their
+    numbers are consecutive."""
+    parts = sorted(
+        (int(m.group(1)), p) for p in folder.iterdir() if p.is_file() and (m := PART_RE.match(p.name))
+    )
     numbers = [n for n, _ in parts]
-    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+    if numbers and numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         raise LayoutError(f"{folder}: split parts are not consecutive: {[p.name for _, p in parts]}")
     return [p for _, p in parts]
 
