@@ -51,18 +51,16 @@ def derived_path(lake_dir: Path, source_id: str, dataset: str, pending: str | No
     return lake_dir / source_id / dataset / folder / PART
 
 
-def write_batches(
-    path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch], options: dict | None = None
-) -> int:
-    """Write record batches to `path` atomically; returns the row count. `options` (ParquetWriter keyword
-    arguments) replace the lake's defaults, for a table that knows better (e.g. the registry history)."""
+def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    """Write record batches to `path` atomically, with the options the schema's writer hints ask for;
+    returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     rows = 0
     try:
-        writer_options = options if options is not None else {**PARQUET_OPTIONS, **_encodings(schema)}
-        with pq.ParquetWriter(tmp, _without_hints(schema), **writer_options) as writer:
+        options = {**PARQUET_OPTIONS, **_encodings(schema)}  # the hints' options replace the defaults
+        with pq.ParquetWriter(tmp, _without_hints(schema), **options) as writer:
             for batch in batches:
                 if batch.schema != schema:
                     batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)

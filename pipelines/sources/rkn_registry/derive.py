@@ -62,23 +62,6 @@ from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 SNAPSHOT_DATASET = "registry_snapshot"
 HISTORY_DATASET = "registry_history"
 COVERAGE_KEY = b"rkn_registry.snapshots"  # Parquet key-value metadata: {vintage: snapshot_at ISO}
-# Parquet options of the history file (see write_history).
-_DICTIONARY_COLUMNS = [
-    "spell",
-    "is_wildcard",
-    "authority",
-    "decision_date",
-    "first_seen_at",
-    "last_seen_at",
-    "removed_at",
-    "is_active",
-    "snapshots_seen",
-]
-WRITE_OPTIONS = {
-    "compression": {name: "zstd" if name in _DICTIONARY_COLUMNS else "none" for name in HISTORY.names},
-    "use_dictionary": _DICTIONARY_COLUMNS,
-    "write_statistics": _DICTIONARY_COLUMNS,  # min/max of unique strings prune nothing
-}
 DUCKDB_SETTINGS = {"memory_limit": "'768MB'", "threads": "2", "preserve_insertion_order": "false"}
 
 Coverage = dict[str, str]  # vintage -> snapshot_at (naive UTC, ISO format)
@@ -247,17 +230,14 @@ def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
 def write_history(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Write the history atomically with lake.write_batches, one row group per batch; returns the rows.
 
-    With options for this table: dictionaries only for its few-valued columns (trying them on the unique
-    keys, ips, domains and URLs took 2.1 s instead of 1.5 s to write 2 million spells, and 0.8 s instead
-    of 0.55 s to read them back), zstd only for those columns too, statistics only where they can prune.
-    The file is read and written whole on every load: on the unique strings (entry_key, ips, domain, url,
-    decision_number) zstd cost the writer 0.6 of its 1.1 s and the reader 0.2 s for 2 million spells, to
-    make the file 122 MB instead of 280 MB (the benchmark's synthetic entries). The batches are computed
+    The HISTORY schema's writer hints (schema.RAW) store its unique strings (entry_key, ips, domain, url,
+    decision_number) without dictionary, statistics or compression: dictionaries on them took 2.1 s
+    instead of 1.5 s to write 2 million spells and 0.8 s instead of 0.55 s to read them back; the file is
+    read and written whole on every load, and zstd on them cost the writer 0.6 of its 1.1 s and the reader
+    0.2 s, to make the file 122 MB instead of 280 MB (the benchmark's synthetic entries). The batches are computed
     in a second thread while this one encodes, so reading and computing overlap with writing.
     """
-    return lake.write_batches(
-        path, schema, _released(lake.prefetched(batches, depth=2)), options=WRITE_OPTIONS
-    )
+    return lake.write_batches(path, schema, _released(lake.prefetched(batches, depth=2)))
 
 
 def _released(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-# Writer hint (pipelines/lake.py): near-unique strings are stored without a dictionary, which only costs the
+from pipelines.lake import COMPRESSION_HINT, DICTIONARY_HINT
+
+# Writer hints (pipelines/lake.py): near-unique strings are stored without a dictionary, which only costs the
 # writer time (measured: staging write of 2 million lines 1.47 -> 1.18 s, same file size).
-PLAIN = {b"parquet.dictionary": b"false"}
-# The entry key (32 hex digits of an md5) is also stored uncompressed: zstd halves it, but costs the writer
-# 0.26 s and each reader (the gate, the history) about as much again per 2 million lines.
-DIGEST = PLAIN | {b"parquet.compression": b"none"}
+PLAIN = {DICTIONARY_HINT: b"false"}
+# ... and uncompressed: the entry key (32 hex digits of an md5), which zstd only halves at a cost to the
+# writer (0.26 s per 2 million lines) and to each reader (the gate, the history); and every unique string
+# of the history, a file read and written whole on every load (see derive.write_history).
+RAW = PLAIN | {COMPRESSION_HINT: b"none"}
 
 # Naive timestamps holding UTC: the gate names timestamp[us] (DuckDB TIMESTAMP) but no zoned type.
 SNAPSHOT_AT_TYPE = pa.timestamp("us")
@@ -63,7 +66,7 @@ ENTRY_FIELDS = [
 REGISTRY_SNAPSHOT = pa.schema(
     [
         pa.field("snapshot_at", SNAPSHOT_AT_TYPE, nullable=False),
-        pa.field("entry_key", pa.string(), nullable=False, metadata=DIGEST),
+        pa.field("entry_key", pa.string(), nullable=False, metadata=RAW),
         *ENTRY_FIELDS,
         pa.field("is_duplicate", pa.bool_(), nullable=False),
         pa.field("is_repeat_key", pa.bool_(), nullable=False),
@@ -78,14 +81,14 @@ REGISTRY_SNAPSHOT = pa.schema(
 # Times are naive timestamp[us] holding UTC, like snapshot_at.
 HISTORY = pa.schema(
     [
-        pa.field("entry_key", pa.string(), nullable=False),
+        pa.field("entry_key", pa.string(), nullable=False, metadata=RAW),
         pa.field("spell", pa.int64(), nullable=False),
-        pa.field("ips", pa.string()),
-        pa.field("domain", pa.string()),
+        pa.field("ips", pa.string(), metadata=RAW),
+        pa.field("domain", pa.string(), metadata=RAW),
         pa.field("is_wildcard", pa.bool_(), nullable=False),
-        pa.field("url", pa.string()),
+        pa.field("url", pa.string(), metadata=RAW),
         pa.field("authority", pa.string(), nullable=False),
-        pa.field("decision_number", pa.string(), nullable=False),
+        pa.field("decision_number", pa.string(), nullable=False, metadata=RAW),
         pa.field("decision_date", pa.date32(), nullable=False),
         pa.field("first_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
         pa.field("last_seen_at", SNAPSHOT_AT_TYPE, nullable=False),
