@@ -7,7 +7,7 @@ percentages within 0..100, row count >= 1 and no collapse against the previous v
 
 Column types are named as the gate's execution engine reports them: the gate validates with Great
 Expectations' SQL engine over DuckDB, so an Arrow int64 column is `BIGINT`, a double `DOUBLE`, a bool
-`BOOLEAN`, a string `VARCHAR` and a date32 `DATE`.
+`BOOLEAN`, a string `VARCHAR`, a date32 `DATE` and binary values (fixed-size or not) `BLOB`.
 
 Great Expectations is imported inside the functions: importing it costs seconds, and this module is
 imported wherever a suite is built.
@@ -94,6 +94,8 @@ def type_name(arrow_type: pa.DataType) -> str:
     """DuckDB's name for a column of this Arrow type (what expect_column_values_to_be_of_type checks)."""
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMP"
+    if pa.types.is_binary(arrow_type) or pa.types.is_fixed_size_binary(arrow_type):
+        return "BLOB"
     try:
         return _TYPE_NAMES[arrow_type]
     except KeyError:

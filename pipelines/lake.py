@@ -9,6 +9,8 @@ landed (the `[!.]` keeps temporary `.tmp-*` files and `.old-*` folders out of re
 
 from __future__ import annotations
 
+import base64
+import itertools
 import os
 import queue
 import shutil
@@ -53,24 +55,60 @@ def derived_path(lake_dir: Path, source_id: str, dataset: str, pending: str | No
 
 def write_batches(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Write record batches to `path` atomically, with the options the schema's writer hints ask for;
-    returns the row count."""
+    returns the row count.
+
+    A string column may come dictionary-encoded (a constant, or a handful of values on millions of rows):
+    the writer then stores its indices as they are instead of hashing every string to build the Parquet
+    dictionary (measured: 0.15 s of a 1.1 s write of 2 million registry lines). Readers see the same file:
+    the Arrow schema stored in it is `schema`'s (ARROW:schema, which a reader restores), not the dictionary
+    types the batches had, and the values are the same; only a Parquet dictionary page may list its
+    values in another order. Whether a column is dictionary-encoded follows its first batch.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     rows = 0
+    stored = _without_hints(schema)
     try:
+        batches = iter(batches)
+        first = next(batches, None)
+        layout = _layout(stored, first)
         options = {**PARQUET_OPTIONS, **_encodings(schema)}  # the hints' options replace the defaults
-        with pq.ParquetWriter(tmp, _without_hints(schema), **options) as writer:
-            for batch in batches:
-                if batch.schema != schema:
-                    batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+        if layout is not stored:
+            options["store_schema"] = False  # the file would say dictionary: `stored` is added below
+        with pq.ParquetWriter(tmp, layout, **options) as writer:
+            for batch in itertools.chain([first] if first is not None else [], batches):
+                if batch.schema != layout:  # casts: dictionary-encoded or not as the layout says
+                    batch = pa.RecordBatch.from_arrays(batch.columns, schema=layout)
                 writer.write_batch(batch)
                 rows += batch.num_rows
+            if layout is not stored:
+                writer.add_key_value_metadata(_stored_schema_metadata(stored))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return rows
+
+
+def _layout(stored: pa.Schema, first: pa.RecordBatch | None) -> pa.Schema:
+    """The writer's schema: `stored`, with a dictionary type for each string field that the first batch
+    holds dictionary-encoded (`stored` itself when none is)."""
+    if first is None:
+        return stored
+    fields = list(stored)
+    for i, field in enumerate(stored):
+        kind = first.schema.field(field.name).type if field.name in first.schema.names else None
+        if pa.types.is_string(field.type) and pa.types.is_dictionary(kind) and kind.value_type == field.type:
+            fields[i] = field.with_type(kind)
+    return stored if fields == list(stored) else pa.schema(fields, metadata=stored.metadata)
+
+
+def _stored_schema_metadata(stored: pa.Schema) -> dict[bytes, bytes]:
+    """The key-value metadata the writer stores for `stored` with store_schema=True: the schema's own, and
+    the Arrow schema, serialized and in base64, under ARROW:schema (tests/test_lake_options.py checks the
+    bytes are the same)."""
+    return {**(stored.metadata or {}), b"ARROW:schema": base64.b64encode(stored.serialize().to_pybytes())}
 
 
 def _encodings(schema: pa.Schema) -> dict:

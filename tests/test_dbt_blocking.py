@@ -96,8 +96,9 @@ def build(settings: Settings) -> Settings:
 # --- hand-made rkn snapshots ----------------------------------------------------------------------------
 
 
-def key(name: str) -> str:
-    return hashlib.md5(name.encode()).hexdigest()
+def key(name: str) -> bytes:
+    """An entry key as the lake stores it (an md5 digest's 16 bytes); the marts show key(name).hex()."""
+    return hashlib.md5(name.encode()).digest()
 
 
 ENTRIES = {  # name -> (authority, snapshots listing it, ips per snapshot)
@@ -312,7 +313,7 @@ def test_blocking_marts_are_tables_in_schema_marts(con):
 
 
 def test_an_entry_removed_and_listed_again_is_one_entry_with_two_spells(con):
-    entry = one(con, "select * from marts.registry_entries where entry_key = ?", [key("A")])
+    entry = one(con, "select * from marts.registry_entries where entry_key = ?", [key("A").hex()])
     assert (entry["spells"], entry["first_seen_at"], entry["last_seen_at"]) == (2, S1, S5)
     assert (entry["removed_at"], entry["is_active"], entry["ips"]) == (None, True, "10.0.0.2")
     assert (entry["registry"], entry["registry_country"], entry["authority"]) == (RKN, "RU", COURT)
@@ -320,7 +321,7 @@ def test_an_entry_removed_and_listed_again_is_one_entry_with_two_spells(con):
 
 def test_removed_entries_keep_their_removal_time_and_active_ones_match_the_newest_snapshot(con):
     removed = dict(rows(con, "select entry_key, removed_at from marts.registry_entries where not is_active"))
-    assert removed == {key("C"): S4, key("D"): S2}
+    assert removed == {key("C").hex(): S4, key("D").hex(): S2}
     assert rows(con, "select count(*) from marts.registry_entries where is_active") == [(2,)]  # A, B in S5
 
 
@@ -548,7 +549,7 @@ def real(tmp_path_factory):
         lake.write_batches(path, schema(RKN, "registry_snapshot"), table.to_batches())
     write_real_lists(settings.lake_dir, citizenlab_folder, "real")
     build(settings)
-    keys = [set(t.column("entry_key").to_pylist()) for t in snapshots]
+    keys = [{k.hex() for k in t.column("entry_key").to_pylist()} for t in snapshots]
     times = [t.column("snapshot_at")[0].as_py() for t in snapshots]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
         yield connection, keys, times

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -84,6 +85,27 @@ def test_schemas_without_hints_keep_the_writer_defaults():
             else {}
         )
         assert lake._encodings(schema) == expected
+
+
+def _dictionary_encoded(batch: pa.RecordBatch, names: tuple[str, ...]) -> pa.RecordBatch:
+    columns = [
+        pc.dictionary_encode(c) if n in names else c for n, c in zip(batch.schema.names, batch.columns)
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def test_dictionary_encoded_string_columns_give_the_same_file_byte_for_byte(tmp_path):
+    """Dictionary arrays for string fields (the parser's constants) are stored as the strings they stand
+    for: the file, its Arrow schema and its metadata are those of plain string batches. Whether a column
+    is encoded follows the first batch; a later batch is converted either way."""
+    schema = HINTED.with_metadata({b"coverage": b"{}"})
+    plain, encoded = tmp_path / "plain.parquet", tmp_path / "encoded.parquet"
+    lake.write_batches(plain, schema, [_batch(), _batch()])
+    lake.write_batches(encoded, schema, [_dictionary_encoded(_batch(), ("kind",)), _batch()])
+    assert encoded.read_bytes() == plain.read_bytes()
+    assert pq.read_schema(encoded).equals(lake._without_hints(schema), check_metadata=True)
+    lake.write_batches(encoded, schema, [_batch(), _dictionary_encoded(_batch(), ("kind", "key"))])
+    assert encoded.read_bytes() == plain.read_bytes()
 
 
 def test_registry_snapshot_hints_its_near_unique_strings():

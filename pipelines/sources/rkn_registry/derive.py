@@ -62,7 +62,12 @@ from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 SNAPSHOT_DATASET = "registry_snapshot"
 HISTORY_DATASET = "registry_history"
 COVERAGE_KEY = b"rkn_registry.snapshots"  # Parquet key-value metadata: {vintage: snapshot_at ISO}
-DUCKDB_SETTINGS = {"memory_limit": "'768MB'", "threads": "2", "preserve_insertion_order": "false"}
+DUCKDB_SETTINGS = {
+    "memory_limit": "'768MB'",
+    "threads": "2",
+    "preserve_insertion_order": "false",
+    "enable_progress_bar": "false",  # a recomputation of millions of spells would draw one on stderr
+}
 
 Coverage = dict[str, str]  # vintage -> snapshot_at (naive UTC, ISO format)
 
@@ -131,11 +136,14 @@ def lake_coverage(files: dict[str, Path]) -> Coverage:
 
 
 def read_coverage(path: Path) -> Coverage | None:
-    """The snapshots the history file covers, or None (no file, not Parquet, no or bad coverage record)."""
+    """The snapshots the history file covers, or None (no file, not Parquet, no or bad coverage record, or
+    columns other than HISTORY's, e.g. a file written before entry_key held the digest's bytes: recompute)."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
-        coverage = json.loads(metadata[COVERAGE_KEY])
+        schema = pq.read_schema(path)
+        coverage = json.loads((schema.metadata or {})[COVERAGE_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None
+    if [(f.name, f.type) for f in schema] != [(f.name, f.type) for f in HISTORY]:
         return None
     if not isinstance(coverage, dict) or not all(isinstance(v, str) for v in coverage.values()):
         return None
@@ -215,16 +223,23 @@ def _rows(parquet: pq.ParquetFile, rows: np.ndarray, columns: list[str]) -> pa.T
 
 
 def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
-    """View `snaps`: the columns the history needs, from the given snapshot files (or none)."""
-    columns = ", ".join(SNAPSHOT_COLUMNS)
-    if paths:
-        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-        con.execute(
-            f"create view snaps as select {columns} from read_parquet([{listed}], hive_partitioning = false)"
-        )
-    else:
+    """View `snaps`: the columns the history needs, from the given snapshot files (or none).
+
+    Snapshots staged before entry_key held the md5 digest's 16 bytes hold its 32 hex digits: those are
+    read through unhex(), which gives the same bytes (DuckDB would otherwise take the hex text for bytes).
+    """
+    if not paths:
         empty = pa.schema([REGISTRY_SNAPSHOT.field(name) for name in SNAPSHOT_COLUMNS]).empty_table()
         con.register("snaps", empty)
+        return
+    hexed = [p for p in paths if pa.types.is_string(pq.read_schema(p).field("entry_key").type)]
+    selects = []
+    for group, key in (([p for p in paths if p not in hexed], "entry_key"), (hexed, "unhex(entry_key)")):
+        if group:
+            listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in group)
+            columns = ", ".join(f"{key} as entry_key" if c == "entry_key" else c for c in SNAPSHOT_COLUMNS)
+            selects.append(f"select {columns} from read_parquet([{listed}], hive_partitioning = false)")
+    con.execute(f"create view snaps as {' union all '.join(selects)}")
 
 
 def write_history(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:

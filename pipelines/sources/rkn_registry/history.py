@@ -23,7 +23,6 @@ Row order: (first_seen_at, entry_key), so that a newer snapshot only appends row
 
 from __future__ import annotations
 
-import binascii
 import dataclasses
 import datetime as dt
 import itertools
@@ -36,7 +35,7 @@ import pyarrow.compute as pc
 
 from pipelines import lake
 from pipelines.errors import PipelineError
-from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
+from pipelines.sources.rkn_registry.schema import ENTRY_KEY_TYPE, HISTORY, REGISTRY_SNAPSHOT, SNAPSHOT_AT_TYPE
 
 SNAPSHOT_COLUMNS = (
     "snapshot_at",
@@ -194,7 +193,7 @@ def add_snapshot(history: pa.Table, snapshot: pa.Table) -> pa.Table:
     return pa.Table.from_batches(list(batches), HISTORY)
 
 
-def state_at(history: pa.Table, at: dt.datetime) -> set[str]:
+def state_at(history: pa.Table, at: dt.datetime) -> set[bytes]:
     """Entry keys in the registry as of `at`: those of the spells running at that time."""
     if at.tzinfo is not None:  # history times are naive UTC
         at = at.astimezone(dt.UTC).replace(tzinfo=None)
@@ -213,11 +212,12 @@ def state_at(history: pa.Table, at: dt.datetime) -> set[str]:
 # batch, never gathered or merged, and the only sorts are of the keys (the snapshot's, and the history's
 # to find each key's newest spell).
 #
-# Keys are md5 hex digests: their first and last 16 digits as two 64-bit integers compare like the
-# strings. A key is matched on its first half (unique among a few million random digests) and checked on
-# its second; two different keys sharing a first half (odds ~1e-7 for 4 million keys) make `Unmergeable`,
-# and the caller recomputes with build_history. So does anything that is not 32 lowercase hex digits, and
-# a history not in build_history's order (e.g. written by an older version of this module).
+# Keys are md5 digests (16 bytes): their first and last 8 bytes as two big-endian 64-bit integers compare
+# like the bytes (DuckDB's BLOB order, which build_history sorts by). A key is matched on its first half
+# (unique among a few million random digests) and checked on its second; two different keys sharing a
+# first half (odds ~1e-7 for 4 million keys) make `Unmergeable`, and the caller recomputes with
+# build_history. So does a key column of another type, and a history not in build_history's order (e.g.
+# written by an older version of this module).
 #
 # Attributes: the key is the md5 of domain, url, authority, decision_number and decision_date (schema.py),
 # and is_wildcard follows from the domain, so a continued spell keeps its row's values for these; only its
@@ -229,7 +229,7 @@ NEW_SPELL_COLUMNS = ["domain", "is_wildcard", "url", "authority", "decision_numb
 
 
 class Unmergeable(PipelineError):
-    """The fast path cannot tell the keys apart exactly (not md5 hex, or a shared first half): recompute."""
+    """The fast path cannot tell the keys apart exactly (not 16-byte digests, or a shared first half): recompute."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,7 +248,8 @@ class Extension:
 
 
 def key_words(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, last) 16 hex digits of each key as uint64: integer order = string order. Unmergeable else."""
+    """(first, last) 8 bytes of each key as big-endian uint64: integer order = byte order. Unmergeable
+    unless the keys are non-null 16-byte digests (schema.ENTRY_KEY_TYPE)."""
     chunks = keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]
     halves = [_chunk_words(chunk) for chunk in chunks if len(chunk)]
     if not halves:
@@ -257,22 +258,10 @@ def key_words(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _chunk_words(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    if chunk.null_count or not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-        raise Unmergeable("entry keys must be non-null strings")
-    count = len(chunk)
-    width = 8 if pa.types.is_large_string(chunk.type) else 4
-    offsets = np.frombuffer(chunk.buffers()[1], f"<i{width}", count + 1, chunk.offset * width)
-    if not np.array_equal(np.diff(offsets), np.full(count, 32)):
-        raise Unmergeable("entry keys must be 32 hex digits")
-    chars = memoryview(chunk.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
-    try:
-        octets = binascii.unhexlify(chars)  # 0-9, a-f, A-F
-    except binascii.Error:
-        raise Unmergeable("entry keys must be hex digits") from None
-    lower = np.uint64(0x2020202020202020)  # 0x20 is set in 0-9 and a-f, clear in A-F
-    if not np.all(np.frombuffer(chars, np.uint64) & lower == lower):
-        raise Unmergeable("entry keys must be lowercase hex digits")
-    words = np.frombuffer(octets, ">u8").reshape(count, 2).astype(np.uint64)
+    if chunk.null_count or chunk.type != ENTRY_KEY_TYPE:
+        raise Unmergeable(f"entry keys must be non-null {ENTRY_KEY_TYPE}, not {chunk.type}")
+    words = np.frombuffer(chunk.buffers()[1], ">u8", len(chunk) * 2, chunk.offset * 16).reshape(-1, 2)
+    words = words.astype(np.uint64)
     return words[:, 0], words[:, 1]
 
 
@@ -331,7 +320,7 @@ def line_keys(keys: pa.ChunkedArray) -> LineKeys:
     first = np.ones(len(order), bool)
     first[1:] = high[1:] != high[:-1]
     if np.any(low[1:][~first[1:]] != low[:-1][~first[1:]]):
-        raise Unmergeable("two entry keys share their first 16 digits")
+        raise Unmergeable("two entry keys share their first 8 bytes")
     starts = np.flatnonzero(first)
     return LineKeys(order, starts, high[starts], low[starts])
 
@@ -352,7 +341,7 @@ def plan_extension(
     known = (last >= 0) & (high[at] == lines.high) if len(high) else np.zeros(len(lines.starts), bool)
     row = old.order[at] if len(high) else at  # history row of the key's newest spell
     if np.any(old.low[row[known]] != lines.low[known]):
-        raise Unmergeable("two entry keys share their first 16 digits")
+        raise Unmergeable("two entry keys share their first 8 bytes")
     continues = known & old.active[row] if len(high) else known
     ips_source, ips_index = _key_ips(ips, lines.order, lines.starts)
 
@@ -386,7 +375,7 @@ def _check_order(high: np.ndarray, low: np.ndarray, first_seen: np.ndarray, acti
     high, low, active = high[order], low[order], active[order]
     same = high[1:] == high[:-1]
     if np.any(low[1:][same] != low[:-1][same]):
-        raise Unmergeable("two entry keys share their first 16 digits")
+        raise Unmergeable("two entry keys share their first 8 bytes")
     if np.any(active[:-1] & same):
         raise Unmergeable("an active spell is not its entry's last")
     return order

@@ -17,6 +17,7 @@ from pipelines.sources.rkn_registry.history import build_history
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files, vintage_of
 from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 from tests.conftest import SAMPLES_DIR
+from tests.sources.rkn_registry.test_history import twin_of, with_key
 
 SPEC = get_source("rkn_registry")
 SAMPLE_FOLDERS = ("2025-04-05", "2025-05-10", "2025-06-14")
@@ -164,12 +165,7 @@ def test_keys_the_fast_path_cannot_tell_apart_are_recomputed(settings, samples):
     put(settings, samples[0])
     SPEC.derive(settings)
     key = samples[0].table.column("entry_key")[0].as_py()
-    twin = key[:16] + ("0" if key[16] != "0" else "1") + key[17:]  # same first 16 digits, another entry
-    keys = samples[1].table.column("entry_key").to_pylist()
-    keys[0] = twin
-    index = samples[1].table.schema.get_field_index("entry_key")
-    field = samples[1].table.schema.field(index)
-    second = samples[1].table.set_column(index, field, pa.array(keys, pa.string()))
+    second = with_key(samples[1].table, 0, twin_of(key))  # same first 8 bytes, another entry
     put(settings, samples[1], table=second)
     SPEC.derive(settings)
     assert stored(settings).equals(build_history([samples[0].table, second]))
@@ -191,3 +187,29 @@ def test_a_history_in_the_former_entry_key_order_is_recomputed(settings, samples
     put(settings, samples[2])
     SPEC.derive(settings)
     assert stored(settings).equals(build_history([s.table for s in samples]))
+
+
+def hexed(table: pa.Table) -> pa.Table:
+    """The table as written before entry_key held the md5 digest's bytes: its 32 hex digits as a string."""
+    index = table.schema.get_field_index("entry_key")
+    keys = pa.array([key.hex() for key in table.column("entry_key").to_pylist()], pa.string())
+    return table.set_column(index, pa.field("entry_key", pa.string(), nullable=False), keys)
+
+
+def test_a_lake_written_with_hex_entry_keys_gets_the_digests_bytes(settings, samples):
+    """Snapshots and a history written when entry_key held 32 hex digits: the history is recomputed (its
+    columns are not HISTORY's) even when no snapshot is new, and the old snapshots' keys are read as the
+    bytes they spell (DuckDB alone would take the hex text for the bytes)."""
+    vintage = put(settings, samples[0])
+    SPEC.derive(settings)
+    snapshot = lake.partition_dir(settings.lake_dir, "rkn_registry", "registry_snapshot", vintage) / lake.PART
+    pq.write_table(hexed(pq.read_table(snapshot)), snapshot)
+    path = history_path(settings.lake_dir, "rkn_registry")
+    pq.write_table(hexed(pq.read_table(path)), path)  # coverage kept: only the key's type differs
+    assert read_coverage(path) is None
+    SPEC.derive(settings)
+    assert stored(settings).equals(build_history([samples[0].table]))
+    pq.write_table(hexed(pq.read_table(path)), path)
+    put(settings, samples[1])
+    SPEC.derive(settings)
+    assert stored(settings).equals(build_history([s.table for s in samples[:2]]))

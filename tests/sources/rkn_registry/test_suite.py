@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from expectations.common import ROW_COUNT_COLLAPSE_FLOOR
@@ -77,8 +76,12 @@ def test_parsed_snapshot_passes_the_gate(settings):
     assert result.passed, result.failed
 
 
-def test_entry_key_of_another_length_fails_the_gate(settings):
+def test_entry_key_in_hex_instead_of_the_digests_bytes_fails_the_gate(settings):
+    """The key's type is its check: 32 hex characters (as staged before the key held the digest's bytes)
+    are VARCHAR, not BLOB."""
     table = parse_snapshot([("dump.csv", DUMP)], vintage="v1").table
-    broken = pc.utf8_slice_codeunits(table.column("entry_key"), 0, 31)
-    result = validate(settings, table.set_column(1, REGISTRY_SNAPSHOT.field("entry_key"), broken))
-    assert [line.split("(", 1)[0] for line in result.failed] == ["expect_column_value_lengths_to_equal"]
+    hexed = pa.array([key.hex() for key in table.column("entry_key").to_pylist()], pa.string())
+    result = validate(
+        settings, table.set_column(1, pa.field("entry_key", pa.string(), nullable=False), hexed)
+    )
+    assert [line.split("(", 1)[0] for line in result.failed] == ["expect_column_values_to_be_of_type"]
