@@ -19,7 +19,7 @@ read), with a memory limit and a spill folder; the fast path holds the history's
 keys and ips and some integers per row, and streams the rest. Both hand their rows to `write_history` in
 batches of history.BATCH_ROWS, cut the same way, so the same history always gives the same bytes.
 Measured on 2,000,000 spells + a snapshot of 2,000,000 lines with 1 % changed (shared 2-core machine,
-2026-11-27): the fast path takes 1.8-2.3 s wall (2.6-3.5 s CPU) on its own, peak RSS about 1.1-1.2 GB
+2026-11-27, keys as 16 bytes): the fast path takes 1.6-2.0 s wall (2.3-2.8 s CPU) on its own, peak RSS about 1.1-1.2 GB
 with pandas and GX imported; the SQL it replaces took 72 s.
 """
 
@@ -245,12 +245,13 @@ def _snapshot_view(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
 def write_history(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
     """Write the history atomically with lake.write_batches, one row group per batch; returns the rows.
 
-    The HISTORY schema's writer hints (schema.RAW) store its unique strings (entry_key, ips, domain, url,
-    decision_number) without dictionary, statistics or compression: dictionaries on them took 2.1 s
+    The HISTORY schema's writer hints (schema.RAW) store its keys and unique strings (entry_key, ips, domain,
+    url, decision_number) without dictionary, statistics or compression: dictionaries on them took 2.1 s
     instead of 1.5 s to write 2 million spells and 0.8 s instead of 0.55 s to read them back; the file is
     read and written whole on every load, and zstd on them cost the writer 0.6 of its 1.1 s and the reader
-    0.2 s, to make the file 122 MB instead of 280 MB (the benchmark's synthetic entries). The batches are computed
-    in a second thread while this one encodes, so reading and computing overlap with writing.
+    0.2 s, to make the file 122 MB instead of 280 MB (the benchmark's synthetic entries, when keys were hex
+    text; 240 MB with 16-byte keys). The batches are computed in a second thread while this one encodes, so
+    reading and computing overlap with writing.
     """
     return lake.write_batches(path, schema, _released(lake.prefetched(batches, depth=2)))
 

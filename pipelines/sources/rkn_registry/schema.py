@@ -42,7 +42,9 @@ PLAIN = {DICTIONARY_HINT: b"false"}
 RAW = PLAIN | {COMPRESSION_HINT: b"none"}
 
 # The entry key: the md5 digest's 16 bytes. As 32 hex characters it cost twice the bytes, a hex encoding
-# in the parser and a decoding in every history update (measured: about 0.9 s of CPU per 2 million lines).
+# in the parser and a decoding in every history update (measured on 2 million lines: hashing 1.42 -> 1.07 s
+# of CPU; the history update reads the history's keys in 0.03 s instead of 0.26 s and the snapshot's keys
+# and IPs in 0.18 s instead of 0.54 s).
 ENTRY_KEY_TYPE = pa.binary(16)
 
 # Naive timestamps holding UTC: the gate names timestamp[us] (DuckDB TIMESTAMP) but no zoned type.
