@@ -19,8 +19,8 @@ read), with a memory limit and a spill folder; the fast path holds the history's
 keys and ips and some integers per row, and streams the rest. Both hand their rows to `write_history` in
 batches of history.BATCH_ROWS, cut the same way, so the same history always gives the same bytes.
 Measured on 2,000,000 spells + a snapshot of 2,000,000 lines with 1 % changed (shared 2-core machine,
-2026-11-27, keys as 16 bytes): the fast path takes 1.6-2.0 s wall (2.3-2.8 s CPU) on its own, peak RSS about 1.1-1.2 GB
-with pandas and GX imported; the SQL it replaces took 72 s.
+2026-11-27, keys as 16 bytes): the fast path takes 1.6-2.0 s wall (2.3-2.8 s CPU) on its own, peak RSS
+about 1.1-1.2 GB with pandas and GX imported; the SQL it replaces took 72 s.
 """
 
 from __future__ import annotations

@@ -229,7 +229,8 @@ NEW_SPELL_COLUMNS = ["domain", "is_wildcard", "url", "authority", "decision_numb
 
 
 class Unmergeable(PipelineError):
-    """The fast path cannot tell the keys apart exactly (not 16-byte digests, or a shared first half): recompute."""
+    """The fast path cannot tell the keys apart exactly (not 16-byte digests, or a shared first half):
+    recompute."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -138,11 +138,7 @@ def check_encoding(data: Data, source_file: str) -> None:
     """Reject UTF-8 where CP1251 is expected: a BOM, or a body that decodes as UTF-8 with Cyrillic in it."""
     if data[:3] == b"\xef\xbb\xbf":
         raise ParseError(f"{source_file}: starts with a UTF-8 byte-order mark; expected CP1251")
-    if (
-        data.isascii()
-        if isinstance(data, bytes)
-        else not len(data) or np.frombuffer(data, np.uint8).max() < 0x80
-    ):
+    if np.frombuffer(data, np.uint8).max(initial=0) < 0x80:  # ASCII only
         return
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
