@@ -39,6 +39,7 @@ TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d(\.\d+)?\s+")
 
 def build(settings: Settings) -> Path:
     """Run `dbt build` on a copy of the warehouse and publish it; returns the warehouse path."""
+    refresh_derived(settings)
     ensure_schema_files(settings)
     building = settings.data_dir / BUILDING_NAME
     with _build_lock(settings):
@@ -75,6 +76,19 @@ def docs(settings: Settings) -> Path:
         finally:
             _discard(copy)
     return dbt_work_dir(settings) / "target"
+
+
+def refresh_derived(settings: Settings) -> None:
+    """The derived datasets (a registry's history) follow the lake before dbt reads them: `spec.derive`
+    leaves a current file untouched and recomputes one that is not, e.g. after a vintage was removed by
+    hand, or a file written by an older version (a history keyed in hex). Loads derive as they go; this
+    covers a build without a load (the Airflow marts task, a missing warehouse). A source with neither
+    vintages nor derived files in the lake is left alone."""
+    for spec in SOURCES:
+        vintages = any(lake.lake_vintages(settings.lake_dir, spec.source_id, d) for d in spec.datasets)
+        derived = any(lake.derived_path(settings.lake_dir, spec.source_id, d).exists() for d in spec.derived)
+        if spec.derived and (vintages or derived):
+            spec.derive(settings)
 
 
 def ensure_schema_files(settings: Settings) -> None:

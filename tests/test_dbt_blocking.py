@@ -5,9 +5,10 @@ real registry snapshots plus the real KZ and global test lists (`built_real`). L
 the sources' own schemas and lake.write_batches, as the gate would have published them.
 
 Hand-made lake:
-- rkn_registry history from five snapshots S1 2024-12-20, S2 2025-02-10, S3 2025-05-01, S4 2025-08-01,
-  S5 2026-01-15: entry A (суд) in S1, S2, gone in S3, back in S4, S5 (two spells); B (Роскомнадзор)
-  in all; C (Роскомнадзор) in S2, S3 (removed at S4); D (ФСКН) in S1 only (removed at S2).
+- rkn_registry: five snapshots in the lake, whose history the build derives: S1 2024-12-20, S2 2025-02-10,
+  S3 2025-05-01, S4 2025-08-01, S5 2026-01-15: entry A (суд) in S1, S2, gone in S3, back in S4, S5 (two
+  spells); B (Роскомнадзор) in all; C (Роскомнадзор) in S2, S3 (removed at S4); D (ФСКН) in S1 only
+  (removed at S2).
 - citizenlab: vintage 2025-01 and 2025-06; the newer KZ list drops dropped.example; legend names differ
   between the vintages (the mart takes the newest one's).
 - ooni KZ: vintage 2025-05-01 (window April 2025) with the threshold cases; vintages 2025-06-30 (window
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines import lake, warehouse
@@ -33,8 +35,8 @@ from pipelines.registry import get_source
 from pipelines.settings import Settings, load_settings
 from pipelines.sources.citizenlab_testlists import parse as citizenlab_parse
 from pipelines.sources.rkn_registry import parse as rkn_parse
-from pipelines.sources.rkn_registry.history import build_history
 from tests.conftest import require_real
+from tests.sources.rkn_registry.test_derive import hexed
 
 pytestmark = pytest.mark.slow
 
@@ -81,13 +83,6 @@ def write_partition(lake_dir: Path, source_id: str, dataset: str, vintage: str, 
     )
 
 
-def write_history(lake_dir: Path, history: pa.Table) -> None:
-    """The derived registry_history file where derive.py keeps it (current/part-0.parquet)."""
-    target = schema(RKN, "registry_history")
-    path = lake_dir / RKN / "registry_history" / "current" / lake.PART
-    lake.write_batches(path, target, history.cast(target).to_batches())
-
-
 def build(settings: Settings) -> Settings:
     warehouse.build(settings)
     return settings
@@ -109,26 +104,31 @@ ENTRIES = {  # name -> (authority, snapshots listing it, ips per snapshot)
 }
 
 
-def snapshot_rows(at: dt.datetime) -> pa.Table:
-    rows = [
+def snapshot_rows(at: dt.datetime) -> list[dict]:
+    """The registry_snapshot rows of the snapshot at `at` (write_partition adds the lineage)."""
+    return [
         {
             "snapshot_at": at,
             "entry_key": key(name),
             "ips": f"10.0.0.{1 if at < S4 else 2}",  # re-resolved in S4: the latest spell's ips win
+            "ip_count": 1,
             "domain": f"{name.lower()}.example",
             "is_wildcard": False,
             "url": None,
+            "url_count": 0,
             "authority": authority,
             "decision_number": f"{name}-1",
             "decision_date": dt.date(2024, 12, 1),
+            "is_duplicate": False,
+            "is_repeat_key": False,
         }
         for name, (authority, listed) in ENTRIES.items()
         if at in listed
     ]
-    snapshot_schema = schema(RKN, "registry_snapshot")
-    columns = ["snapshot_at", "entry_key", "ips", "domain", "is_wildcard", "url", "authority"]
-    columns += ["decision_number", "decision_date"]
-    return pa.Table.from_pylist(rows, schema=pa.schema([snapshot_schema.field(c) for c in columns]))
+
+
+def snapshot_vintage(at: dt.datetime) -> str:
+    return rkn_parse.vintage_of(at.replace(tzinfo=dt.UTC))
 
 
 # --- hand-made test lists ------------------------------------------------------------------------------
@@ -237,8 +237,8 @@ def window(country: str, since: str, until: str, rows: int) -> dict:
 
 
 def write_hand_made_lake(lake_dir: Path) -> None:
-    history = build_history([snapshot_rows(at) for at in (S1, S2, S3, S4, S5)])
-    write_history(lake_dir, history)
+    for at in (S1, S2, S3, S4, S5):  # the build derives the history from them
+        write_partition(lake_dir, RKN, "registry_snapshot", snapshot_vintage(at), snapshot_rows(at))
 
     write_partition(lake_dir, CITIZENLAB, "category_codes", OLD_LIST, legend_rows("News (old name)"))
     write_partition(
@@ -391,7 +391,12 @@ def test_blocking_vintages_name_the_newest_lists_and_the_ooni_vintages_kept(con)
         "from intermediate.int_ooni_aggregates__domain_days_current group by 1",
     )
     assert ooni == {vintage: (first, last) for vintage, first, last in kept} and len(ooni) >= 2
-    assert not [row for row in found if row[0] == "rkn_registry"]  # this lake holds the history only
+    registry = [row for row in found if row[0] == "rkn_registry"]
+    snapshots = [
+        ("rkn_registry", "registry_snapshot", snapshot_vintage(at), at.date(), None)  # open-ended
+        for at in (S1, S2, S3, S4, S5)
+    ]
+    assert registry == snapshots
 
 
 def test_testlist_category_is_the_newest_legends_name(con):
@@ -506,6 +511,25 @@ def test_an_unknown_category_and_a_repeated_ooni_row_fail_the_build_and_keep_the
     assert settings.warehouse_path.read_bytes() == before
 
 
+def test_a_lake_keyed_in_hex_is_migrated_before_the_build(built, tmp_path):
+    """A history and a snapshot written when entry_key held 32 hex characters, not the digest's 16 bytes:
+    the build recomputes the history first, and the marts come out the same. Without that, dbt would read
+    the hex text as bytes and show the hex of the hex."""
+    with duckdb.connect(str(built.warehouse_path), read_only=True) as before_con:
+        before = rows(before_con, "select * from marts.registry_entries order by all")
+    settings = copy_data_dir(built, tmp_path / "data")
+    history = lake.derived_path(settings.lake_dir, RKN, "registry_history")
+    snapshot = (
+        lake.partition_dir(settings.lake_dir, RKN, "registry_snapshot", snapshot_vintage(S1)) / lake.PART
+    )
+    for path in (history, snapshot):
+        pq.write_table(hexed(pq.read_table(path)), path)
+    build(settings)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as after_con:
+        assert rows(after_con, "select * from marts.registry_entries order by all") == before
+    assert pq.read_schema(history).field("entry_key").type == pa.binary(16)
+
+
 def copy_data_dir(settings: Settings, target: Path) -> Settings:
     """A copy of a built data dir (lake, warehouse, dbt's target folder: dbt parses partially)."""
     shutil.copytree(settings.data_dir, target)
@@ -542,8 +566,7 @@ def real(tmp_path_factory):
     rkn_folder, citizenlab_folder = require_real("rkn_zi"), require_real("citizenlab")
     settings = load_settings(data_dir=tmp_path_factory.mktemp("dbt_blocking_real") / "data")
     snapshots = real_snapshots(rkn_folder)
-    write_history(settings.lake_dir, build_history(snapshots))
-    for table in snapshots:  # the snapshots themselves too, as publish_to_lake leaves them
+    for table in snapshots:  # as publish_to_lake leaves them; the build derives the history
         vintage = table.column("vintage")[0].as_py()
         path = lake.partition_dir(settings.lake_dir, RKN, "registry_snapshot", vintage) / lake.PART
         lake.write_batches(path, schema(RKN, "registry_snapshot"), table.to_batches())
