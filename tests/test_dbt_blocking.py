@@ -36,7 +36,7 @@ from pipelines.settings import Settings, load_settings
 from pipelines.sources.citizenlab_testlists import parse as citizenlab_parse
 from pipelines.sources.rkn_registry import parse as rkn_parse
 from tests.conftest import require_real
-from tests.sources.rkn_registry.test_derive import hexed
+from tests.rkn_fixtures import hexed
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from pipelines.sources.rkn_registry.history import build_history
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files, vintage_of
 from pipelines.sources.rkn_registry.schema import HISTORY, REGISTRY_SNAPSHOT
 from tests.conftest import SAMPLES_DIR
-from tests.sources.rkn_registry.test_history import twin_of, with_key
+from tests.rkn_fixtures import hexed, twin_of, with_key
 
 SPEC = get_source("rkn_registry")
 SAMPLE_FOLDERS = ("2025-04-05", "2025-05-10", "2025-06-14")
@@ -187,13 +187,6 @@ def test_a_history_in_the_former_entry_key_order_is_recomputed(settings, samples
     put(settings, samples[2])
     SPEC.derive(settings)
     assert stored(settings).equals(build_history([s.table for s in samples]))
-
-
-def hexed(table: pa.Table) -> pa.Table:
-    """The table as written before entry_key held the md5 digest's bytes: its 32 hex digits as a string."""
-    index = table.schema.get_field_index("entry_key")
-    keys = pa.array([key.hex() for key in table.column("entry_key").to_pylist()], pa.string())
-    return table.set_column(index, pa.field("entry_key", pa.string(), nullable=False), keys)
 
 
 def test_a_lake_written_with_hex_entry_keys_gets_the_digests_bytes(settings, samples):

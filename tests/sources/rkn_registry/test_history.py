@@ -24,8 +24,8 @@ from pipelines.sources.rkn_registry.history import (
     state_at,
 )
 from pipelines.sources.rkn_registry.parse import parse_files, snapshot_files
-from pipelines.sources.rkn_registry.schema import ENTRY_KEY_TYPE
 from tests.conftest import SAMPLES_DIR, require_real
+from tests.rkn_fixtures import hexed, twin_of, with_key
 
 SAMPLE_VINTAGES = ("2025-04-05", "2025-05-10", "2025-06-14")
 
@@ -129,28 +129,14 @@ def test_extension_cut_in_any_batches_equals_the_recomputation(rows_per_batch, s
         assert history.equals(build_history(snaps[: i + 1]))
 
 
-def with_key(table: pa.Table, row: int, key: bytes) -> pa.Table:
-    keys = table.column("entry_key").to_pylist()
-    keys[row] = key
-    index = table.schema.get_field_index("entry_key")
-    return table.set_column(index, table.schema.field(index), pa.array(keys, ENTRY_KEY_TYPE))
-
-
-def twin_of(key: bytes) -> bytes:
-    """Another key with the same first 8 bytes (the half the fast path matches on)."""
-    return key[:8] + bytes([key[8] ^ 1]) + key[9:]
-
-
 def test_add_snapshot_refuses_keys_it_cannot_tell_apart():
     first, second = (s.table for s in sample_snapshots()[:2])
     history = build_history(first)
     key = first.column("entry_key")[0].as_py()
     with pytest.raises(Unmergeable, match="first 8 bytes"):
         add_snapshot(history, with_key(second, 0, twin_of(key)))
-    index = second.schema.get_field_index("entry_key")
-    hexed = pa.array([k.hex() for k in second.column("entry_key").to_pylist()], pa.string())
     with pytest.raises(Unmergeable, match="fixed_size_binary"):  # keys as hex text: another type
-        add_snapshot(history, second.set_column(index, pa.field("entry_key", pa.string()), hexed))
+        add_snapshot(history, hexed(second))
 
 
 def test_stable_argsort_is_numpys_stable_argsort():

@@ -18,6 +18,7 @@ from pipelines.lake import PART, partition_dir, write_batches
 from pipelines.sources.rkn_registry.parse import parse_snapshot
 from pipelines.sources.rkn_registry.schema import REGISTRY_SNAPSHOT
 from tests.conftest import require_real
+from tests.rkn_fixtures import hexed
 
 DUMP = (
     "Updated: 2025-04-05 13:00:00 +0000\n"
@@ -80,8 +81,5 @@ def test_entry_key_in_hex_instead_of_the_digests_bytes_fails_the_gate(settings):
     """The key's type is its check: 32 hex characters (as staged before the key held the digest's bytes)
     are VARCHAR, not BLOB."""
     table = parse_snapshot([("dump.csv", DUMP)], vintage="v1").table
-    hexed = pa.array([key.hex() for key in table.column("entry_key").to_pylist()], pa.string())
-    result = validate(
-        settings, table.set_column(1, pa.field("entry_key", pa.string(), nullable=False), hexed)
-    )
+    result = validate(settings, hexed(table))
     assert [line.split("(", 1)[0] for line in result.failed] == ["expect_column_values_to_be_of_type"]
