@@ -34,8 +34,9 @@ DELTA_COLUMNS = frozenset({"source_row_number"})
 # lines the statistics alone cost the writer 0.26 of 1.22 s). The hint is for the writer only: it is
 # stripped from the schema stored in the file.
 DICTIONARY_HINT = b"parquet.dictionary"
-# `{COMPRESSION_HINT: b"none"}` stores that column uncompressed (random digests, e.g. md5 keys in hex: zstd
-# only halves them, at a cost to the writer and to every reader).
+# `{COMPRESSION_HINT: b"none"}` stores that column uncompressed (random digests such as md5 keys, which no
+# codec shrinks; or strings of a file read and written whole on every load, where the codec costs more time
+# than the bytes it saves).
 COMPRESSION_HINT = b"parquet.compression"
 
 

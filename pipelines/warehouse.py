@@ -84,10 +84,9 @@ def refresh_derived(settings: Settings) -> None:
     hand, or a file written by an older version (a history keyed in hex). Loads derive as they go; this
     covers a build without a load (the Airflow marts task, a missing warehouse). A source with neither
     vintages nor derived files in the lake is left alone."""
-    for spec in SOURCES:
-        vintages = any(lake.lake_vintages(settings.lake_dir, spec.source_id, d) for d in spec.datasets)
+    for spec in (spec for spec in SOURCES if spec.derived):
         derived = any(lake.derived_path(settings.lake_dir, spec.source_id, d).exists() for d in spec.derived)
-        if spec.derived and (vintages or derived):
+        if derived or any(lake.lake_vintages(settings.lake_dir, spec.source_id, d) for d in spec.datasets):
             spec.derive(settings)
 
 

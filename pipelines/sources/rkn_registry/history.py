@@ -240,7 +240,7 @@ class Extension:
     new_at: dt.datetime
     history_rows: int
     ended: np.ndarray  # per history row: an active spell the snapshot does not list (removed at new_at)
-    ips: pa.Array  # the ips of the snapshot's lines, then those of its keys listed on several lines
+    ips: pa.ChunkedArray  # the ips of the snapshot's lines, then those of its keys listed on several lines
     continued_ips: np.ndarray  # per history row: the index into `ips` of a continued spell's ips, else -1
     new_rows: np.ndarray  # per new spell (in entry_key order): a snapshot row of its key
     new_keys: pa.Array
